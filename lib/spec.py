@@ -1,0 +1,187 @@
+"""The one spec type that flows from page or CLI to runner to store.
+
+Plain dataclasses that validate in ``__post_init__`` and round-trip through JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from lib.errors import UserError
+
+BUILTIN_MODEL = "minilm-l6"
+BUILTIN_DATASETS = ("rotten-tomatoes", "bbc-news", "tweets")
+
+
+@dataclass
+class ModelSpec:
+    """Which model: the built-in ``minilm-l6``, a local folder in Hugging Face format, or a hub id."""
+
+    source: str = BUILTIN_MODEL
+
+    def __post_init__(self) -> None:
+        self.source = (self.source or "").strip()
+        if not self.source:
+            raise UserError("No model given: use 'minilm-l6', a local folder or a Hugging Face id.")
+
+
+@dataclass
+class DatasetSpec:
+    """Which data: a built-in name or a CSV/JSONL file with a text and a label column."""
+
+    source: str = "rotten-tomatoes"
+    text_column: str | None = None
+    label_column: str | None = None
+    train_limit: int = 4000
+    eval_limit: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.source = (self.source or "").strip()
+        if not self.source:
+            raise UserError("No dataset given: pick a built-in dataset or upload a CSV/JSONL file.")
+        if self.source not in BUILTIN_DATASETS and not (self.text_column and self.label_column):
+            raise UserError(
+                f"Dataset file '{self.source}' needs a text column and a label column "
+                "(--text-column and --label-column on the CLI)."
+            )
+        _positive("eval limit", self.eval_limit)
+        _positive("train limit", self.train_limit)
+
+
+@dataclass
+class AdaptSpec:
+    """Fine-tuning a new classification head when the model's head does not fit the labels."""
+
+    epochs: float = 1.0
+    max_length: int = 64
+    batch_size: int = 16
+    learning_rate: float = 5e-5
+
+    def __post_init__(self) -> None:
+        if self.epochs <= 0:
+            raise UserError(f"Adaptation epochs must be above 0 (got {self.epochs}).")
+        _positive("adaptation max length", self.max_length)
+        _positive("adaptation batch size", self.batch_size)
+        if not 0 < self.learning_rate < 1:
+            raise UserError(f"Learning rate must be between 0 and 1 (got {self.learning_rate}).")
+
+
+@dataclass
+class MeasureSpec:
+    """How each variant is measured."""
+
+    batch_sizes: list[int] = field(default_factory=lambda: [1, 32])
+    seq_len: int = 128
+    warmup: int = 2
+    min_repeats: int = 5
+    min_seconds: float = 2.0
+    threads: int | None = None  # None: all the cores this process may use
+    device: str = "cpu"  # cpu, cuda, mps or auto
+    eval_batch_size: int = 32
+    energy: bool = False
+    country: str = "USA"  # ISO-3 code for codecarbon's offline carbon intensity
+    variant_timeout_s: float = 1800.0
+
+    def __post_init__(self) -> None:
+        if not self.batch_sizes:
+            raise UserError("Give at least one batch size (e.g. 1,32).")
+        for b in self.batch_sizes:
+            if not isinstance(b, int) or b <= 0:
+                raise UserError(f"Batch sizes must be whole numbers above 0 (got {b}).")
+        self.batch_sizes = sorted(set(self.batch_sizes))
+        _positive("sequence length", self.seq_len)
+        if self.seq_len > 512:
+            raise UserError(
+                f"Sequence length {self.seq_len} is above 512, the most BERT models take."
+            )
+        if self.warmup < 0:
+            raise UserError(f"Warm-up passes cannot be negative (got {self.warmup}).")
+        _positive("minimum repeats", self.min_repeats)
+        if self.min_seconds < 0:
+            raise UserError(f"Minimum seconds cannot be negative (got {self.min_seconds}).")
+        if self.threads is not None:
+            _positive("threads", self.threads)
+        if self.device not in ("cpu", "cuda", "mps", "auto"):
+            raise UserError(f"Device must be cpu, cuda, mps or auto (got '{self.device}').")
+        _positive("eval batch size", self.eval_batch_size)
+
+
+@dataclass
+class RunSpec:
+    """A whole benchmark: one model on one dataset, several variants, one way of measuring."""
+
+    model: ModelSpec = field(default_factory=ModelSpec)
+    dataset: DatasetSpec = field(default_factory=DatasetSpec)
+    variants: list[str] = field(default_factory=lambda: ["fp32", "half", "int8"])
+    adapt: AdaptSpec = field(default_factory=AdaptSpec)
+    measure: MeasureSpec = field(default_factory=MeasureSpec)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        # Imported here: the technique registry imports torch, which specs must not need.
+        from lib.techniques import parse_variant
+
+        self.variants = [v.strip() for v in self.variants if v and v.strip()]
+        if not self.variants:
+            raise UserError("Pick at least one variant (e.g. fp32,half,int8).")
+        seen = set()
+        for v in self.variants:
+            parse_variant(v)  # raises UserError naming the bad step
+            if v in seen:
+                raise UserError(f"Variant '{v}' is listed twice.")
+            seen.add(v)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSpec:
+        if not isinstance(data, dict):
+            raise UserError("A run spec must be a JSON object.")
+        parts = {
+            "model": ModelSpec,
+            "dataset": DatasetSpec,
+            "adapt": AdaptSpec,
+            "measure": MeasureSpec,
+        }
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in parts:
+                kwargs[key] = _build(parts[key], value, key)
+            elif key in ("variants", "name"):
+                kwargs[key] = value
+            else:
+                raise UserError(f"Unknown key '{key}' in run spec.")
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunSpec:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"Run spec is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+
+def _build(kind: type, value: Any, where: str) -> Any:
+    if not isinstance(value, dict):
+        raise UserError(f"'{where}' in run spec must be an object.")
+    known = {f.name for f in fields(kind)}
+    unknown = set(value) - known
+    if unknown:
+        raise UserError(f"Unknown key(s) {sorted(unknown)} in '{where}' of run spec.")
+    try:
+        return kind(**value)
+    except TypeError as exc:
+        raise UserError(f"Bad '{where}' in run spec: {exc}") from None
+
+
+def _positive(what: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise UserError(f"The {what} must be a whole number above 0 (got {value}).")

@@ -1,0 +1,126 @@
+"""Building and measuring one variant, inside its own process.
+
+The runner starts one process per variant (``multiprocessing`` spawn), so each variant's peak
+memory is its own, a runtime's idle threads cannot slow the next measurement, and a crash,
+out-of-memory kill or time-out takes only that variant down. Messages go back over a pipe:
+``("progress", fraction, text)`` while working, then ``("result", dict)`` or ``("error", text)``.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+
+def main(conn, job: dict[str, Any]) -> None:
+    """Entry point in the child process."""
+
+    def progress(fraction: float, message: str) -> None:
+        conn.send(("progress", fraction, message))
+
+    try:
+        result = measure_variant(job, progress)
+        conn.send(("result", result))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent with its reason
+        from lib.errors import UserError
+
+        if isinstance(exc, UserError):
+            conn.send(("error", str(exc)))
+        else:
+            tb = traceback.format_exc(limit=-3)
+            conn.send(("error", f"{type(exc).__name__}: {exc}", tb))
+    finally:
+        conn.close()
+
+
+def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from lib import measure, models, runtimes
+    from lib.datasets import LabelledText
+    from lib.techniques import BuildContext, apply_chain, parse_variant
+
+    settings = job["measure"]
+    device = job["device"]
+    threads = settings.get("threads") or torch.get_num_threads()
+    torch.set_num_threads(threads)  # fixed for the whole measurement, and recorded
+    torch.manual_seed(job.get("seed", 0))
+
+    variant = parse_variant(job["variant"])
+    train = LabelledText(job["train_texts"], np.asarray(job["train_labels"]), job["label_names"])
+    evals = LabelledText(job["eval_texts"], np.asarray(job["eval_labels"]), job["label_names"])
+
+    with measure.PeakRSS() as rss:
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        progress(0.05, "loading the baseline")
+        tokenizer = models.load_tokenizer(job["base_path"])
+        model = models.load_classifier(job["base_path"]).to(device)
+        ctx = BuildContext(
+            base_path=job["base_path"],
+            tokenizer=tokenizer,
+            train=train,
+            device=device,
+            seed=job.get("seed", 0),
+            progress=lambda f, m: progress(0.05 + 0.45 * f, m),
+            cache_dir=job.get("cache_dir"),
+        )
+        progress(0.1, "building")
+        t0 = time.perf_counter()
+        model = apply_chain(model, variant, ctx)
+        model.eval()
+        build_seconds = time.perf_counter() - t0
+        size_mb = measure.serialized_size_mb(model)
+        params = measure.count_params(model)
+
+        shapes = [
+            measure.latency_batch(tokenizer, evals, b, settings["seq_len"])
+            for b in settings["batch_sizes"]
+        ]
+        predictor = runtimes.runtimes()[variant.runtime].prepare(model, ctx, shapes)
+
+        progress(0.5, f"accuracy on {len(evals)} eval examples")
+        preds = measure.predict(
+            predictor, tokenizer, evals.texts, settings["eval_batch_size"], settings["seq_len"]
+        )
+
+        latency, throughput = {}, {}
+        for i, (bs, batch) in enumerate(zip(settings["batch_sizes"], shapes, strict=True)):
+            progress(0.7 + 0.3 * i / len(shapes), f"latency at batch {bs}")
+            timing = measure.time_predictor(
+                predictor,
+                batch,
+                warmup=settings["warmup"],
+                min_repeats=settings["min_repeats"],
+                min_seconds=settings["min_seconds"],
+                device=device,
+            )
+            summary = timing.summary()
+            latency[str(bs)] = summary
+            throughput[str(bs)] = bs / (summary["p50"] / 1000)
+
+    result = {
+        "variant": variant.text,
+        "status": "ok",
+        "steps": [str(s) for s in variant.steps],
+        "runtime": variant.runtime,
+        "precision": ctx.precision,
+        "device": device,
+        "threads": threads,
+        "accuracy": measure.accuracy(evals.labels, preds),
+        "macro_f1": measure.macro_f1(evals.labels, preds, len(evals.label_names)),
+        "n_eval": len(evals),
+        "latency_ms": latency,
+        "throughput_per_s": throughput,
+        "size_mb": size_mb,
+        "params": params,
+        "peak_memory_mb": rss.peak_mb,
+        "build_seconds": build_seconds,
+        "notes": {**ctx.notes, **predictor.notes},
+        "predictions": preds.tolist(),
+    }
+    if device == "cuda":
+        result["gpu_peak_memory_mb"] = torch.cuda.max_memory_allocated() / 1e6
+    return result
