@@ -152,9 +152,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         bar.refresh()
 
     run_id = store.create_run(spec.to_dict(), status="queued", name=spec.name)
-    waiting = lambda: print(
-        "another run is using this device; waiting in the queue...", file=sys.stderr
-    )  # noqa: E731
+
+    def waiting():
+        return print("another run is using this device; waiting in the queue...", file=sys.stderr)
+
     try:
         with jobs.device_lock(jobs.lock_device_name(spec.measure.device), on_wait=waiting):
             runner.execute(spec, store, run_id=run_id, progress=progress)
