@@ -202,7 +202,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": cmd_run, "worker": cmd_worker, "show": cmd_show, "runs": cmd_runs}
-    handler = handlers.get(args.command) or getattr(args, "handler", None)
+    handler = handlers.get(args.command) or args.func
     try:
         return handler(args)
     except UserError as exc:

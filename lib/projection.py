@@ -69,6 +69,7 @@ def count_flops(model: Any, batch_size: int = 1, seq_len: int = 128) -> FlopProf
     BERT-style encoder grow linearly with batch size, so the per-item figure holds at any batch.
     """
     import torch
+    from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
     if batch_size < 1 or seq_len < 1:
@@ -79,15 +80,36 @@ def count_flops(model: Any, batch_size: int = 1, seq_len: int = 128) -> FlopProf
     attention_mask = torch.ones((batch_size, seq_len), dtype=torch.long, device=device)
     was_training = model.training
     model.eval()
+    # Dynamically quantized Linear layers run ops the counter has no formula for; they do the
+    # same multiply-adds as the float layer, so count them by hand.
+    quantized_flops = [0]
+
+    def _count_quantized(module, inputs, output) -> None:
+        tokens = inputs[0].numel() // module.in_features
+        quantized_flops[0] += 2 * tokens * module.in_features * module.out_features
+
+    hooks = [
+        m.register_forward_hook(_count_quantized)
+        for m in model.modules()
+        if "quantized" in type(m).__module__ and hasattr(m, "in_features")
+    ]
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        # The math SDPA backend runs attention as plain matmuls the counter sees; the fused CPU
+        # kernel has no FLOP formula and its attention FLOPs would be missed.
+        with (
+            torch.no_grad(),
+            sdpa_kernel(SDPBackend.MATH),
+            FlopCounterMode(display=False) as counter,
+        ):
             model(input_ids=input_ids, attention_mask=attention_mask)
     finally:
         model.train(was_training)
+        for h in hooks:
+            h.remove()
     config = getattr(model, "config", None)
     n_layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers", None)
     return FlopProfile(
-        flops_per_item=counter.get_total_flops() / batch_size,
+        flops_per_item=(counter.get_total_flops() + quantized_flops[0]) / batch_size,
         batch_size=batch_size,
         seq_len=seq_len,
         n_layers=int(n_layers) if n_layers else None,
@@ -154,7 +176,7 @@ class Measurement:
     variant: str
     precision: str
     hardware_name: str  # GPU name for GPU runs, CPU model for CPU runs
-    device: str  # "cpu" or "cuda"
+    device: str  # "cpu", "cuda" or "mps"
     threads: int | None
     throughput_per_s: dict[int, float]
     latency_ms: dict[int, float]  # p90 where the run has it (a latency target is about tails)
@@ -169,7 +191,7 @@ class Measurement:
 
     @property
     def is_gpu(self) -> bool:
-        return self.device.startswith("cuda")
+        return not self.device.startswith("cpu")  # cuda, cuda:0, mps
 
 
 def _number(value: Any) -> float | None:
@@ -198,7 +220,7 @@ def measurements_from_results(results: dict | list | str | Path) -> list[Measure
             )
         env = run.get("environment") or {}
         device = str(env.get("device") or "cpu")
-        is_gpu = device.startswith("cuda")
+        is_gpu = not device.startswith("cpu")
         hardware = (env.get("gpu_name") if is_gpu else env.get("cpu_model")) or "unknown"
         threads = env.get("threads") or env.get("cores")
         for row in run["results"]:

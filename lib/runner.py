@@ -59,6 +59,7 @@ def execute(
         run_id = store.create_run(spec.to_dict(), status="running")
 
     def report(stage: str, message: str, fraction: float | None = None) -> None:
+        fraction = None if fraction is None else round(fraction, 4)
         store.add_event(run_id, stage, message, fraction)
         if progress:
             progress(stage, message, fraction)

@@ -74,6 +74,7 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
         build_seconds = time.perf_counter() - t0
         size_mb = measure.serialized_size_mb(model)
         params = measure.count_params(model)
+        flops = _flops(model, settings["seq_len"], ctx.notes)
 
         shapes = [
             measure.latency_batch(tokenizer, evals, b, settings["seq_len"])
@@ -116,6 +117,8 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
         "throughput_per_s": throughput,
         "size_mb": size_mb,
         "params": params,
+        "flops_per_item": flops[0],
+        "num_layers": flops[1],
         "peak_memory_mb": rss.peak_mb,
         "build_seconds": build_seconds,
         "notes": {**ctx.notes, **predictor.notes},
@@ -124,3 +127,15 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
     if device == "cuda":
         result["gpu_peak_memory_mb"] = torch.cuda.max_memory_allocated() / 1e6
     return result
+
+
+def _flops(model, seq_len: int, notes: dict) -> tuple[float | None, int | None]:
+    """FLOPs per item at this sequence length: what the cost projection scales by."""
+    from lib.projection import count_flops
+
+    try:
+        profile = count_flops(model, 1, seq_len)
+    except Exception as exc:  # noqa: BLE001 - a model the counter cannot follow is still measured
+        notes["flops_error"] = f"{type(exc).__name__}: {exc}"
+        return None, None
+    return profile.flops_per_item, profile.n_layers
