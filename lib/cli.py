@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--warmup", type=int, default=2)
     r.add_argument("--threads", type=int)
     r.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    r.add_argument(
+        "--energy", action="store_true", help="also measure energy (codecarbon, offline)"
+    )
+    r.add_argument("--country", default="USA", help="ISO-3 country for carbon intensity (energy)")
     r.add_argument("--name", default="")
     r.add_argument("--store", help="SQLAlchemy URL of the store (default: SQLite in ~/.leanbench)")
     r.add_argument("--out", help="write the results JSON here")
@@ -124,6 +128,8 @@ def spec_from_args(args: argparse.Namespace):
             min_seconds=args.min_seconds,
             threads=args.threads,
             device=args.device,
+            energy=args.energy,
+            country=args.country,
         ),
         name=args.name,
     )
@@ -136,6 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from lib.store import Store
 
     spec = spec_from_args(args)
+    runner.preflight(spec)
     store = Store(args.store)
     bar = (
         None

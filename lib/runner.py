@@ -16,12 +16,12 @@ from dataclasses import asdict
 
 import numpy as np
 
-from lib import adapt, datasets, environment
+from lib import adapt, datasets, environment, expectations, stats
 from lib.data_dir import data_dir
 from lib.errors import UserError
 from lib.spec import RunSpec
 from lib.store import Store
-from lib.techniques import BASELINE
+from lib.techniques import BASELINE, parse_variant
 
 ProgressFn = Callable[[str, str, float | None], None]
 
@@ -44,6 +44,16 @@ def resolve_device(requested: str) -> str:
             "Device 'mps' was asked for but Apple MPS is not available; use cpu or auto."
         )
     return requested
+
+
+def preflight(spec: RunSpec) -> None:
+    """Fail fast, before any work is queued: the model can be found and the data splits."""
+    from lib import models
+
+    resolve_device(spec.measure.device)
+    models.load_config(models.resolve(spec.model))
+    data = datasets.load(spec.dataset)
+    datasets.split(data, spec.dataset.train_limit, spec.dataset.eval_limit, spec.dataset.seed)
 
 
 def variants_in_order(spec: RunSpec) -> list[str]:
@@ -125,7 +135,13 @@ def execute(
             "cache_dir": str(data_dir() / "models"),
         }
         baseline_preds = None
+        baseline_result = None
         failures = 0
+        expected = {name: expectations.expectations_for(parse_variant(name), env) for name in names}
+        for name, exps in expected.items():
+            for e in exps:
+                if e.level == "warn":  # messages start with the step; name the chain too
+                    report("expect", e.message if e.step == name else f"{name}: {e.message}")
         for i, name in enumerate(names):
             lo, hi = 0.3 + 0.7 * i / len(names), 0.3 + 0.7 * (i + 1) / len(names)
 
@@ -139,9 +155,21 @@ def execute(
             if result["status"] == "ok":
                 preds = np.asarray(result["predictions"])
                 if name == BASELINE:
-                    baseline_preds = preds
+                    baseline_preds, baseline_result = preds, result
                 if baseline_preds is not None:
                     result["agreement"] = float(np.mean(preds == baseline_preds))
+                result.update(
+                    stats.accuracy_evidence(
+                        evals.labels, preds, None if name == BASELINE else baseline_preds
+                    )
+                )
+                result["expectations"] = [e.to_dict() for e in expected[name]]
+                if expected[name] and baseline_result is not None and name != BASELINE:
+                    speedup = _speedup(baseline_result, result)
+                    result["speedup_vs_baseline"] = speedup
+                    result["expectation_check"] = expectations.compare(
+                        expected[name], speedup, unstable=result.get("unstable", False)
+                    )
             else:
                 failures += 1
             store.add_result(run_id, i, result)
@@ -201,6 +229,16 @@ def run_isolated(job: dict, timeout_s: float, progress: Callable[[float, str], N
         parent.close()
     outcome["wall_seconds"] = time.monotonic() - start
     return outcome
+
+
+def _speedup(baseline: dict, variant: dict) -> float | None:
+    """Baseline p50 / variant p50 at the largest batch size both measured (above 1: faster)."""
+    common = set(baseline.get("latency_ms", {})) & set(variant.get("latency_ms", {}))
+    if not common:
+        return None
+    bs = max(common, key=int)
+    base, var = baseline["latency_ms"][bs]["p50"], variant["latency_ms"][bs]["p50"]
+    return base / var if var else None
 
 
 def _death_reason(exitcode: int | None) -> str:

@@ -82,6 +82,7 @@ class MeasureSpec:
     device: str = "cpu"  # cpu, cuda, mps or auto
     eval_batch_size: int = 32
     energy: bool = False
+    energy_seconds: float = 5.0  # length of the separate energy pass
     country: str = "USA"  # ISO-3 code for codecarbon's offline carbon intensity
     variant_timeout_s: float = 1800.0
 
@@ -107,6 +108,13 @@ class MeasureSpec:
         if self.device not in ("cpu", "cuda", "mps", "auto"):
             raise UserError(f"Device must be cpu, cuda, mps or auto (got '{self.device}').")
         _positive("eval batch size", self.eval_batch_size)
+        if self.energy_seconds <= 0:
+            raise UserError(f"The energy pass must last more than 0 s (got {self.energy_seconds}).")
+        self.country = (self.country or "").strip().upper()
+        if len(self.country) != 3 or not self.country.isalpha():
+            raise UserError(
+                f"Country must be a 3-letter ISO code such as USA or DEU (got '{self.country}')."
+            )
 
 
 @dataclass

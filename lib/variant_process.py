@@ -8,9 +8,15 @@ out-of-memory kill or time-out takes only that variant down. Messages go back ov
 
 from __future__ import annotations
 
+import importlib
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
+
+# What the child runs: ``job["entry"]`` ("module:function") when given, for tests that need a
+# variant which crashes, exits or hangs; the real measurement otherwise.
+DEFAULT_ENTRY = "lib.variant_process:measure_variant"
 
 
 def main(conn, job: dict[str, Any]) -> None:
@@ -20,7 +26,7 @@ def main(conn, job: dict[str, Any]) -> None:
         conn.send(("progress", fraction, message))
 
     try:
-        result = measure_variant(job, progress)
+        result = resolve_entry(job.get("entry") or DEFAULT_ENTRY)(job, progress)
         conn.send(("result", result))
     except Exception as exc:  # noqa: BLE001 - reported to the parent with its reason
         from lib.errors import UserError
@@ -34,11 +40,16 @@ def main(conn, job: dict[str, Any]) -> None:
         conn.close()
 
 
+def resolve_entry(entry: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    module, _, name = entry.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from lib import measure, models, runtimes
+    from lib import energy, measure, models, runtimes, stats
     from lib.datasets import LabelledText
     from lib.techniques import BuildContext, apply_chain, parse_variant
 
@@ -99,8 +110,30 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
                 device=device,
             )
             summary = timing.summary()
+            stab = stats.stability(timing.samples_ms)
+            summary.update(
+                unstable=stab["unstable"],
+                window_spread=stab["window_spread"],
+                stability_note=stab["reason"],
+            )
             latency[str(bs)] = summary
             throughput[str(bs)] = bs / (summary["p50"] / 1000)
+
+        energy_result = None
+        if settings.get("energy"):
+            # A separate pass, after the timings, so the tracker's sampling thread cannot
+            # disturb them; at the largest batch size (the serving-throughput regime).
+            bs, batch = settings["batch_sizes"][-1], shapes[-1]
+            progress(0.97, f"energy at batch {bs}")
+            energy_result = energy.measure_energy(
+                lambda: predictor(batch),
+                bs,
+                settings.get("energy_seconds", energy.DEFAULT_SECONDS),
+                settings.get("country", energy.DEFAULT_COUNTRY),
+                device=device,
+                sync=measure._synchronizer(device),
+            )
+            energy_result["energy_batch_size"] = bs
 
     result = {
         "variant": variant.text,
@@ -123,7 +156,11 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
         "build_seconds": build_seconds,
         "notes": {**ctx.notes, **predictor.notes},
         "predictions": preds.tolist(),
+        "unstable": any(s["unstable"] for s in latency.values()),
     }
+    if energy_result is not None:
+        energy_result["energy_details"] = energy_result.pop("details")
+        result.update(energy_result)
     if device == "cuda":
         result["gpu_peak_memory_mb"] = torch.cuda.max_memory_allocated() / 1e6
     return result
