@@ -1,0 +1,118 @@
+"""Home: what Leanbench answers, one button for the default benchmark, the latest answer."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._common import (
+    MODEL_DATA,
+    RESULTS,
+    RUN,
+    TECHNIQUES,
+    active_run,
+    get_store,
+    guarded,
+    reap,
+    run_title,
+    start_default_run,
+    when,
+)
+
+
+def main() -> None:
+    st.title("Leanbench")
+    st.markdown(
+        "#### Make a model smaller or faster — and see what you lose in accuracy and gain in "
+        "speed, side by side."
+    )
+    st.caption(
+        "Pick a pretrained model, pick techniques (half precision, int8, ...), run a benchmark "
+        "on this machine, and compare accuracy, latency, throughput and memory of every variant."
+    )
+
+    store = get_store()
+    reap(store)
+    running = active_run(store)
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        with st.container(border=True):
+            st.markdown("**Try it in one click**")
+            st.write(
+                "The default benchmark fine-tunes the built-in MiniLM model on Rotten Tomatoes "
+                "reviews, then measures it as **fp32**, **half** and **int8**. It takes a few "
+                "minutes on a laptop and needs no internet."
+            )
+            if running:
+                st.info(
+                    f"A run is in progress: **{run_title(running)}** "
+                    f"({running.get('progress', 0) * 100:.0f}%).",
+                    icon=":material/autorenew:",
+                )
+                st.page_link(RUN, label="Watch its progress", icon=":material/play_circle:")
+            if st.button(
+                "Run the default benchmark",
+                type="primary",
+                icon=":material/rocket_launch:",
+                key="home_default_run",
+            ):
+                start_default_run()
+                st.switch_page(RUN)
+
+        st.markdown("**Or set up your own, step by step**")
+        steps = [
+            (
+                MODEL_DATA,
+                "1 · Model & data",
+                ":material/dataset:",
+                "Built-in, a local folder or a Hugging Face id; a built-in dataset or your CSV.",
+            ),
+            (
+                TECHNIQUES,
+                "2 · Techniques",
+                ":material/tune:",
+                "What to try, explained in plain words, and how to measure.",
+            ),
+            (
+                RUN,
+                "3 · Run",
+                ":material/play_circle:",
+                "Runs in the background: switch pages or close the tab freely.",
+            ),
+            (
+                RESULTS,
+                "4 · Results",
+                ":material/bar_chart:",
+                "Table, charts, a one-line verdict and downloads.",
+            ),
+        ]
+        for row in (steps[:2], steps[2:]):
+            for col, (page, label, icon, text) in zip(st.columns(2), row, strict=True):
+                with col:
+                    st.page_link(page, label=label, icon=icon)
+                    st.caption(text)
+
+    with right:
+        _latest(store)
+
+
+def _latest(store) -> None:
+    from lib import results_frame
+
+    done = next((r for r in store.list_runs(limit=50) if r["status"] == "done"), None)
+    with st.container(border=True):
+        st.markdown("**Latest result**")
+        if done is None:
+            st.caption("No finished run yet. Press *Run the default benchmark* to get one.")
+            return
+        frame = results_frame.to_frame(store.results_for(done["id"]))
+        st.markdown(f"#### {results_frame.summary_sentence(frame)}")
+        st.caption(
+            f"{run_title(done)} · {when(done.get('created_at'))} · {done.get('hardware') or ''}"
+        )
+        if st.button("Open these results", icon=":material/bar_chart:", key="home_open_latest"):
+            st.session_state["results_run_id"] = done["id"]
+            st.switch_page(RESULTS)
+
+
+guarded(main)

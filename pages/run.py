@@ -1,0 +1,328 @@
+"""Run: start the benchmark in a background worker and watch it, step by step.
+
+The worker is a detached process (lib.jobs): reloading the browser, switching pages or closing
+the tab does not touch it. This page only reads the store, every 2 seconds while a run is live.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lib.errors import UserError
+from pages._common import (
+    ACTIVE,
+    MODEL_DATA,
+    RESULTS,
+    STATUS_ICON,
+    TECHNIQUES,
+    active_run,
+    default_draft,
+    draft,
+    draft_spec,
+    get_store,
+    guarded,
+    one_line,
+    problems,
+    reap,
+    reset_draft,
+    run_label,
+    run_title,
+    runs_table,
+    spec_lines,
+    start_run,
+    when,
+)
+
+PROBLEM_PAGE = {
+    "model": MODEL_DATA,
+    "dataset": MODEL_DATA,
+    "variants": TECHNIQUES,
+    "batch_sizes": TECHNIQUES,
+    "measure": TECHNIQUES,
+}
+
+
+def main() -> None:
+    st.title("Run")
+    store = get_store()
+    reap(store)
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        _setup(store)
+    with right:
+        _recent(store)
+
+    run_id = _current_run_id(store)
+    st.divider()
+    if run_id is None:
+        st.info("No run yet. Press the button above to start one.", icon=":material/rocket_launch:")
+        return
+    run = store.get_run(run_id)
+    if run is None:
+        st.session_state.pop("run_id", None)
+        st.warning("That run is not in this store any more.")
+        return
+    live = run["status"] in ACTIVE
+    st.fragment(run_every=2 if live else None)(_watch)(run_id, live)
+    if not live and run["status"] in ("done", "failed", "interrupted"):
+        if store.results_for(run_id):
+            if st.button(
+                "Open the results",
+                type="primary" if run["status"] == "done" else "secondary",
+                icon=":material/bar_chart:",
+                key="run_open_results",
+            ):
+                st.session_state["results_run_id"] = run_id
+                st.switch_page(RESULTS)
+
+
+def _setup(store) -> None:
+    d = draft()
+    is_default = d == default_draft()
+    st.subheader("What will run")
+    st.markdown("  \n".join(f"**{label}:** {value}" for label, value in spec_lines(d)))
+
+    spec, blockers = None, []
+    for section, message in problems().items():
+        blockers.append((message, PROBLEM_PAGE.get(section, MODEL_DATA)))
+    if not blockers:
+        try:
+            spec = draft_spec()
+            _check_model(spec.model)
+        except UserError as exc:
+            spec = None
+            blockers.append((str(exc), MODEL_DATA))
+    for message, page in blockers:
+        st.error(message, icon=":material/warning:")
+        st.page_link(page, label="Fix it", icon=":material/edit:")
+
+    running = active_run(store)
+    c1, c2 = st.columns([2, 1])
+    label = "Run the default benchmark" if is_default else "Start benchmark"
+    if c1.button(
+        label,
+        type="primary",
+        icon=":material/rocket_launch:",
+        disabled=spec is None,
+        key="run_start",
+        width="stretch",
+    ):
+        run_id = start_run(spec)
+        st.toast(f"Started run {run_id}", icon=":material/rocket_launch:")
+    if not is_default and c2.button(
+        "Back to defaults", icon=":material/restart_alt:", key="run_reset", width="stretch"
+    ):
+        reset_draft()
+        st.rerun()
+    if running:
+        st.caption(
+            "Another run is in progress: a new one waits for it to finish, so timings on this "
+            "machine do not disturb each other."
+        )
+    st.caption(
+        "The benchmark runs in a background process: you can switch pages, reload or close "
+        "the tab, and come back."
+    )
+
+
+def _check_model(model_spec) -> None:
+    """Fast local checks (folder exists and is a model); no network."""
+    from lib import models
+
+    models.resolve(model_spec)
+
+
+def _current_run_id(store) -> str | None:
+    """The run this session watches: the one it started or picked, else the live one, else the
+    newest. Survives a reload through the store, not only the session."""
+    ids = [r["id"] for r in store.list_runs(limit=30)]
+    current = st.session_state.get("run_id")
+    if current not in ids:
+        live = active_run(store)
+        current = live["id"] if live else (ids[0] if ids else None)
+    st.session_state["run_id"] = current
+    return current
+
+
+def _picked() -> None:
+    st.session_state["run_id"] = st.session_state.get("run_watch")
+
+
+def _recent(store) -> None:
+    st.subheader("Recent runs")
+    runs = store.list_runs(limit=30)
+    if not runs:
+        st.caption("None yet.")
+        return
+    by_id = {r["id"]: r for r in runs}
+    st.session_state["run_watch"] = _current_run_id(store)
+    st.selectbox(
+        "Watch",
+        list(by_id),
+        format_func=lambda i: run_label(by_id[i]),
+        key="run_watch",
+        on_change=_picked,
+        label_visibility="collapsed",
+    )
+    st.dataframe(
+        runs_table(runs[:10]).drop(columns=["Id", "Hardware"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Progress": st.column_config.ProgressColumn(
+                "Progress", min_value=0.0, max_value=1.0, format="percent"
+            ),
+            "Message": st.column_config.TextColumn("Message", width="medium"),
+        },
+    )
+
+
+def _watch(run_id: str, was_live: bool) -> None:
+    try:
+        _watch_body(run_id, was_live)
+    except UserError as exc:
+        st.error(str(exc))
+    except Exception as exc:  # noqa: BLE001 - polling must never crash the page
+        st.error(f"Could not read the run's progress: {one_line(exc)}. Retrying…")
+
+
+def _watch_body(run_id: str, was_live: bool) -> None:
+    from lib import results_frame
+
+    store = get_store()
+    run = store.get_run(run_id)
+    if run is None:
+        st.warning("This run is not in the store.")
+        return
+    status = run["status"]
+    if was_live and status not in ACTIVE:
+        st.rerun()  # the run just ended: redraw the whole page once, then stop polling
+    events = store.events_for(run_id, limit=200)
+    results = store.results_for(run_id)
+
+    st.subheader(f"{STATUS_ICON.get(status, '')} {run_title(run)}")
+    meta = [f"run {run_id}", f"started {when(run.get('created_at'))}"]
+    if run.get("hardware"):
+        meta.append(run["hardware"])
+    st.caption(" · ".join(meta))
+
+    progress = float(run.get("progress") or 0.0)
+    message = run.get("message") or status
+    if status == "queued":
+        waiting = any(e["stage"] == "queued" for e in events)
+        st.info(
+            "Waiting for another run on this machine to finish: runs take turns so their "
+            "timings don't disturb each other."
+            if waiting
+            else "Starting the worker…",
+            icon=":material/hourglass_top:",
+        )
+    elif status == "running":
+        st.progress(min(max(progress, 0.0), 1.0), text=f"{progress * 100:.0f}% · {message}")
+    elif status == "done":
+        st.success(f"Finished: {message}.", icon=":material/check_circle:")
+    elif status == "interrupted":
+        st.warning(f"Interrupted: {message}.", icon=":material/warning:")
+    elif status == "failed":
+        st.error(f"The run failed: {message}", icon=":material/error:")
+        _log_tail(run_id)
+
+    spec = run.get("spec") or {}
+    st.markdown("**Steps**")
+    st.dataframe(
+        pd.DataFrame(_steps(spec, events, results, status)),
+        hide_index=True,
+        width="stretch",
+        column_config={"Step": st.column_config.TextColumn(width="medium")},
+    )
+
+    if results:
+        frame = results_frame.to_frame(results)
+        ok = results_frame.ok_rows(frame)
+        if not ok.empty:
+            st.markdown("**Results so far**" if status in ACTIVE else "**Results**")
+            table = _small_table(ok)
+            st.dataframe(
+                table,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    c: st.column_config.NumberColumn(
+                        c, format="%.2f×" if "×" in c else ("%.2f" if "ms" in c else "%.1f")
+                    )
+                    for c in table.columns
+                    if c != "Variant"
+                },
+            )
+        for _, r in frame[frame["status"] != "ok"].iterrows():
+            st.error(
+                f"**{r['variant']}** failed: {r['error'] or 'no reason given'}",
+                icon=":material/error:",
+            )
+
+    if events:
+        with st.expander("Latest events"):
+            for e in events[-12:][::-1]:
+                st.caption(f"{when(e['at'])[-5:]} · {e['stage']} · {e['message']}")
+
+
+def _steps(spec: dict, events: list[dict], results: list[dict], status: str) -> list[dict]:
+    """One row per step of the run: data, baseline, each variant."""
+    from lib.techniques import BASELINE
+
+    variants = [BASELINE] + [v for v in spec.get("variants", []) if v != BASELINE]
+    last: dict[str, dict] = {}
+    for e in events:
+        last[e["stage"]] = e
+    by_variant = {r.get("variant"): r for r in results}
+    stage_now = events[-1]["stage"] if events else ""
+    rows = []
+    for stage, label in (("data", "Load the data"), ("adapt", "Prepare the baseline")):
+        seen = stage in last
+        state = "done" if seen and stage_now != stage else ("in progress" if seen else "waiting")
+        if status in ("failed", "interrupted") and stage_now == stage:
+            state = "stopped"
+        rows.append(
+            {"Step": label, "State": state, "Detail": last.get(stage, {}).get("message", "")}
+        )
+    for v in variants:
+        r = by_variant.get(v)
+        e = last.get(f"variant:{v}")
+        if r is not None:
+            state = "measured" if r.get("status") == "ok" else "failed"
+            detail = r.get("error") or ""
+        elif e is not None and status in ACTIVE:
+            state, detail = "in progress", e["message"]
+        elif status in ACTIVE:
+            state, detail = "waiting", ""
+        else:
+            state, detail = "– not run", ""
+        rows.append({"Step": f"Variant {v}", "State": state, "Detail": detail})
+    return rows
+
+
+def _small_table(ok: pd.DataFrame) -> pd.DataFrame:
+    from lib.results_frame import frame_batch_sizes
+
+    out = pd.DataFrame({"Variant": ok["variant"], "Accuracy (%)": ok["accuracy"] * 100})
+    for b in frame_batch_sizes(ok):
+        out[f"p50 b{b} (ms)"] = ok[f"p50_ms_b{b}"]
+        out[f"Speed-up b{b} (×)"] = ok[f"speedup_vs_fp32_b{b}"]
+    out["Size (MB)"] = ok["size_mb"]
+    return out
+
+
+def _log_tail(run_id: str) -> None:
+    from lib.data_dir import data_dir
+
+    path = data_dir() / "logs" / f"{run_id}.log"
+    if path.exists():
+        lines = path.read_text(errors="replace").splitlines()[-25:]
+        if lines:
+            with st.expander("Worker log (last lines)"):
+                st.code("\n".join(lines), language=None)
+
+
+guarded(main)

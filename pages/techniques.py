@@ -1,0 +1,281 @@
+"""Techniques: which variants to build from the baseline, and how to measure them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.errors import UserError
+from lib.spec import MeasureSpec
+from pages._common import (
+    RUN,
+    draft,
+    guarded,
+    parse_int_list,
+    seed,
+    set_problem,
+)
+
+BASELINE = "fp32"
+DEVICES = {
+    "cpu": "CPU",
+    "auto": "Auto (GPU if there is one)",
+    "cuda": "NVIDIA GPU (cuda)",
+    "mps": "Apple GPU (mps)",
+}
+
+
+@st.cache_data(show_spinner=False)
+def _this_machine() -> dict:
+    from lib.environment import cpu_model_and_flags
+
+    model, flags = cpu_model_and_flags()
+    return {"cpu_model": model, "cpu_flags": flags}
+
+
+def split_variants(variants: list[str], names: list[str]) -> tuple[dict, list[str]]:
+    """Which variants the checkboxes can show (one step, one per technique), which need the
+    advanced field."""
+    from lib.techniques import parse_variant
+
+    simple: dict[str, dict] = {}
+    advanced: list[str] = []
+    for text in variants:
+        try:
+            v = parse_variant(text)
+        except UserError:
+            advanced.append(text)
+            continue
+        if v.is_baseline:
+            continue
+        if len(v.steps) == 1 and v.steps[0].name in names and v.steps[0].name not in simple:
+            simple[v.steps[0].name] = {"param": v.steps[0].param or "", "runtime": v.runtime}
+        else:
+            advanced.append(text)
+    return simple, advanced
+
+
+def main() -> None:
+    from lib.runtimes import runtimes
+    from lib.techniques import parse_variant, techniques
+
+    st.title("Techniques")
+    st.caption(
+        "Each technique makes a new variant from the fine-tuned baseline. Every variant is "
+        "measured the same way and compared with the fp32 baseline, which is always included."
+    )
+    reg = techniques()
+    rts = runtimes()
+    d = draft()
+    names = [n for n in reg if n != BASELINE]
+    simple, advanced = split_variants(d["variants"], names)
+
+    machine = _this_machine()
+    st.caption(
+        f"This machine: {machine['cpu_model']} · "
+        f"{', '.join(machine['cpu_flags']) or 'no AVX512/VNNI/AMX flags'}. Whether a technique "
+        "pays off depends on the chip: Leanbench measures rather than assumes."
+    )
+
+    chosen: list[str] = [BASELINE]
+    errors: list[str] = []
+    with st.container(border=True):
+        st.markdown(f"**{BASELINE}** — always measured, as the baseline")
+        st.caption(reg[BASELINE].summary)
+    for name in names:
+        t = reg[name]
+        pick = simple.get(name, {})
+        seed(f"tq_on_{name}", name in simple)
+        seed(f"tq_param_{name}", pick.get("param", ""))
+        seed(
+            f"tq_rt_{name}", pick.get("runtime", "eager") if pick.get("runtime") in rts else "eager"
+        )
+        with st.container(border=True):
+            head, param_col, rt_col = st.columns([5, 3, 2], vertical_alignment="top")
+            with head:
+                on = st.checkbox(f"**{name}**", key=f"tq_on_{name}")
+                st.caption(t.summary)
+                if t.when_it_helps:
+                    st.caption(f"*When it helps:* {t.when_it_helps}")
+            param = ""
+            if t.param_help:
+                param = param_col.text_input(
+                    "Setting",
+                    key=f"tq_param_{name}",
+                    placeholder=_placeholder(t.param_help),
+                    help=t.param_help,
+                    disabled=not on,
+                ).strip()
+                param_col.caption(
+                    t.param_help if len(t.param_help) < 120 else t.param_help[:117] + "…"
+                )
+            runtime = rt_col.selectbox(
+                "Runtime",
+                list(rts),
+                key=f"tq_rt_{name}",
+                format_func=lambda r: "PyTorch (eager)" if r == "eager" else r,
+                help="How the variant is served. "
+                + " ".join(f"**{k}**: {r.summary}" for k, r in rts.items()),
+                disabled=not on,
+            )
+            if on:
+                text = (
+                    name
+                    + (f":{param}" if param else "")
+                    + (f"@{runtime}" if runtime != "eager" else "")
+                )
+                try:
+                    parse_variant(text)
+                    chosen.append(text)
+                    _warn_expected(text, machine)
+                except UserError as exc:
+                    errors.append(str(exc))
+                    st.error(str(exc))
+
+    with st.container(border=True):
+        st.markdown("**Advanced: more variants**")
+        seed("tq_advanced", ", ".join(advanced))
+        extra = st.text_input(
+            "Variants, comma-separated",
+            key="tq_advanced",
+            placeholder="e.g. distill:3+int8@ort, fp32@compile, int8:per-channel",
+            help="A variant is steps joined by '+', each 'name' or 'name:setting', applied left "
+            "to right, then an optional '@runtime'. Runtimes: " + ", ".join(rts) + ".",
+        )
+        for text in [t.strip() for t in extra.split(",") if t.strip()]:
+            try:
+                parse_variant(text)
+            except UserError as exc:
+                errors.append(str(exc))
+                st.error(str(exc))
+                continue
+            chosen.append(text)
+            _warn_expected(text, machine)
+
+    unique = list(dict.fromkeys(chosen))
+    if len(unique) < len(chosen):
+        st.caption("Variants listed twice are measured once.")
+    d["variants"] = unique
+    if errors:
+        set_problem("variants", errors[0])
+    else:
+        set_problem("variants", None)
+        st.success(
+            f"{len(unique)} variants to measure: {', '.join(unique)}",
+            icon=":material/check_circle:",
+        )
+
+    with st.container(border=True):
+        st.subheader("How to measure")
+        _measure_section(d)
+    st.page_link(RUN, label="Next: run the benchmark", icon=":material/arrow_forward:")
+
+
+def _placeholder(help_text: str) -> str:
+    # "... (e.g. prune-unstructured:50)" -> "e.g. 50"
+    if "e.g." in help_text:
+        example = help_text.split("e.g.", 1)[1].strip(" )")
+        example = example.split(",")[0].split(" for ")[0]
+        return "e.g. " + example.split(":", 1)[-1].strip(" )")
+    if "(default)" in help_text:
+        return "empty = " + help_text.split("(default)")[0].split(":")[-1].strip()
+    return "optional"
+
+
+def _warn_expected(variant: str, machine: dict) -> None:
+    try:
+        from lib.expectations import expectations_for
+
+        device = draft()["measure"].get("device", "cpu")
+        found = expectations_for(variant, {**machine, "device": device})
+    except Exception:  # noqa: BLE001 - a hint, never a blocker
+        return
+    for e in found:
+        if e.level == "warn":
+            st.warning(e.message, icon=":material/speed:")
+        else:
+            st.caption(f":material/info: {e.message}")
+
+
+def _measure_section(d: dict) -> None:
+    m = d["measure"]
+    seed("tq_batch_sizes", ", ".join(str(b) for b in m["batch_sizes"]))
+    seed("tq_seq_len", int(m["seq_len"]))
+    seed("tq_min_repeats", int(m["min_repeats"]))
+    seed("tq_min_seconds", float(m["min_seconds"]))
+    seed("tq_warmup", int(m["warmup"]))
+    seed("tq_threads", int(m["threads"] or 0))
+    seed("tq_device", m["device"] if m["device"] in DEVICES else "cpu")
+    seed("tq_energy", bool(m["energy"]))
+    seed("tq_country", m["country"])
+
+    c1, c2, c3 = st.columns(3)
+    batch_text = c1.text_input(
+        "Batch sizes",
+        key="tq_batch_sizes",
+        help="Items per forward pass, comma-separated. Batch 1 is one user waiting; large "
+        "batches are offline throughput.",
+    )
+    try:
+        m["batch_sizes"] = parse_int_list(batch_text)
+        set_problem("batch_sizes", None)
+    except UserError as exc:
+        c1.error(str(exc))
+        set_problem("batch_sizes", str(exc))
+    m["seq_len"] = int(
+        c2.number_input(
+            "Sequence length (tokens)",
+            min_value=0,
+            step=16,
+            key="tq_seq_len",
+            help="Inputs are padded to this length for timing (at most 512 for BERT models).",
+        )
+    )
+    m["device"] = c3.selectbox("Device", list(DEVICES), format_func=DEVICES.get, key="tq_device")
+    c4, c5, c6, c7 = st.columns(4)
+    m["min_repeats"] = int(
+        c4.number_input("Minimum repeats", min_value=0, step=1, key="tq_min_repeats")
+    )
+    m["min_seconds"] = float(
+        c5.number_input(
+            "Minimum seconds per timing",
+            min_value=0.0,
+            step=0.5,
+            key="tq_min_seconds",
+            help="Each batch size is timed until both the repeats and the seconds are reached.",
+        )
+    )
+    m["warmup"] = int(c6.number_input("Warm-up passes", min_value=0, step=1, key="tq_warmup"))
+    threads = int(
+        c7.number_input(
+            "CPU threads (0 = all)",
+            min_value=0,
+            step=1,
+            key="tq_threads",
+            help="Fixed for the whole measurement and recorded with the results.",
+        )
+    )
+    m["threads"] = threads or None
+    e1, e2 = st.columns([1, 2])
+    m["energy"] = e1.toggle(
+        "Measure energy",
+        key="tq_energy",
+        help="Estimates joules per 1,000 items with codecarbon (works offline).",
+    )
+    if m["energy"]:
+        m["country"] = (
+            e2.text_input(
+                "Country (ISO-3 code, for carbon intensity)", key="tq_country", max_chars=3
+            )
+            .strip()
+            .upper()
+        )
+    try:
+        MeasureSpec(**m)
+    except (UserError, TypeError) as exc:
+        st.error(str(exc))
+        set_problem("measure", str(exc))
+    else:
+        set_problem("measure", None)
+
+
+guarded(main)

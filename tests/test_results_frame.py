@@ -1,0 +1,155 @@
+"""lib.results_frame: result dicts -> tidy frames and the one-sentence verdict."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from lib import results_frame as rf
+
+
+def lat(p50: float, n: int = 20) -> dict:
+    return {
+        "p50": p50,
+        "p90": p50 * 1.2,
+        "p99": p50 * 1.5,
+        "mean": p50 * 1.05,
+        "std": 0.1,
+        "cv": 0.02,
+        "n": n,
+    }
+
+
+def result(variant: str, acc: float, p50_1: float, p50_32: float, size: float, **extra) -> dict:
+    return {
+        "variant": variant,
+        "status": "ok",
+        "error": None,
+        "steps": [variant],
+        "runtime": "eager",
+        "precision": {"fp32": "fp32", "half": "bf16", "int8": "int8"}.get(variant, "fp32"),
+        "device": "cpu",
+        "threads": 2,
+        "accuracy": acc,
+        "macro_f1": acc - 0.01,
+        "agreement": 1.0 if variant == "fp32" else 0.97,
+        "n_eval": 1000,
+        "latency_ms": {"1": lat(p50_1), "32": lat(p50_32)},
+        "throughput_per_s": {"1": 1000 / p50_1, "32": 32000 / p50_32},
+        "size_mb": size,
+        "params": 22_700_000,
+        "peak_memory_mb": 900.0,
+        "build_seconds": 0.5,
+        "notes": {},
+        "predictions": [0, 1, 1],
+        **extra,
+    }
+
+
+def sample() -> list[dict]:
+    return [
+        result("fp32", 0.812, 10.0, 160.0, 90.0),
+        result("half", 0.810, 8.0, 100.0, 45.0),
+        result("int8", 0.808, 6.0, 80.0, 23.0, notes={"int8_backend": "torch.ao dynamic"}),
+        {"variant": "int8@ort", "status": "failed", "error": "onnx export failed"},
+    ]
+
+
+def test_wide_frame_one_row_per_variant_with_per_batch_columns():
+    df = rf.to_frame(sample())
+    assert list(df["variant"]) == ["fp32", "half", "int8", "int8@ort"]
+    for col in ("p50_ms_b1", "p99_ms_b32", "throughput_b32", "speedup_vs_fp32_b32", "accuracy_low"):
+        assert col in df.columns
+    int8 = df.set_index("variant").loc["int8"]
+    assert int8["speedup_vs_fp32_b32"] == pytest.approx(2.0)
+    assert int8["speedup_vs_fp32_b1"] == pytest.approx(10 / 6)
+    assert int8["accuracy_delta_pts"] == pytest.approx(-0.4)
+    assert int8["size_ratio_vs_fp32"] == pytest.approx(90 / 23)
+    assert int8["throughput_b32"] == pytest.approx(400.0)
+    assert "int8 backend: torch.ao dynamic" in int8["notes"]
+    failed = df.set_index("variant").loc["int8@ort"]
+    assert failed["status"] == "failed" and failed["error"] == "onnx export failed"
+    assert math.isnan(failed["accuracy"]) and math.isnan(failed["p50_ms_b32"])
+
+
+def test_optional_fields_are_rendered_when_present():
+    rows = sample()
+    rows[2] |= {
+        "accuracy_ci": [0.78, 0.83],
+        "p_value_vs_baseline": 0.41,
+        "energy_j_per_1k": 12.5,
+        "stability": {"unstable": True},
+        "expectations": [{"level": "info", "message": "int8 helps on VNNI CPUs"}],
+    }
+    df = rf.to_frame(rows).set_index("variant")
+    assert df.loc["int8", "accuracy_low"] == 0.78 and df.loc["int8", "accuracy_high"] == 0.83
+    assert df.loc["int8", "p_value_vs_baseline"] == 0.41
+    assert df.loc["int8", "energy_j_per_1k"] == 12.5
+    assert df.loc["int8", "unstable"] is True or df.loc["int8", "unstable"] == True  # noqa: E712
+    assert df.loc["int8", "expectations"] == "int8 helps on VNNI CPUs"
+    shown = rf.display_frame(rf.to_frame(rows))
+    assert "Accuracy 95% CI (%)" in shown.columns and "p-value vs fp32" in shown.columns
+    assert "Energy (J per 1k)" in shown.columns
+    assert shown.loc[2, "Accuracy 95% CI (%)"] == "78.0 – 83.0"
+    assert shown.loc[2, "Timing stable"] == "no"
+
+
+def test_display_frame_units_and_failure_reason():
+    shown = rf.display_frame(rf.to_frame(sample()))
+    assert shown.loc[0, "Accuracy (%)"] == pytest.approx(81.2)
+    assert shown.loc[2, "Speed-up b32 (×)"] == pytest.approx(2.0)
+    assert "p50 b1 (ms)" in shown.columns and "Throughput b32 (items/s)" in shown.columns
+    assert shown.loc[3, "Notes"] == "onnx export failed"
+    # Columns that only exist with the newer fields stay out when absent.
+    assert "Accuracy 95% CI (%)" not in shown.columns
+
+
+def test_long_frame_one_row_per_variant_and_batch():
+    long = rf.to_long(sample(), seq_len=128)
+    assert len(long) == 6  # 3 measured variants x 2 batch sizes; the failed one is left out
+    row = long[(long["variant"] == "half") & (long["batch_size"] == 32)].iloc[0]
+    assert row["p50_ms"] == 100.0 and row["throughput_per_s"] == pytest.approx(320.0)
+    assert row["speedup_vs_fp32"] == pytest.approx(1.6) and row["seq_len"] == 128
+
+
+def test_summary_sentence_names_speed_and_accuracy_cost():
+    s = rf.summary_sentence(rf.to_frame(sample()), 32)
+    assert (
+        s
+        == "int8 is 2.0x faster than fp32 at batch 32, 3.9x smaller, and loses 0.4 accuracy points."
+    )
+
+
+def test_summary_prefers_a_variant_that_keeps_accuracy():
+    rows = sample()
+    rows[2]["accuracy"] = 0.70  # int8 fastest but loses 11 points
+    s = rf.summary_sentence(rf.to_frame(rows), 32)
+    assert s.startswith("half is 1.6x faster than fp32 at batch 32")
+
+
+def test_summary_mentions_significance_and_slowdowns():
+    rows = sample()[:2]
+    rows[1]["latency_ms"]["32"] = lat(320.0)
+    rows[1]["p_value_vs_baseline"] = 0.6
+    s = rf.summary_sentence(rf.to_frame(rows), 32)
+    assert "2.0x slower than fp32" in s and "(not significant)" in s
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([], "nothing to compare"),
+        ([{"variant": "fp32", "status": "failed", "error": "boom"}], "nothing to compare"),
+        ([result("fp32", 0.8, 10, 100, 90)], "Only the fp32 baseline"),
+        ([result("int8", 0.8, 10, 100, 23)], "baseline was not measured"),
+    ],
+)
+def test_summary_edge_cases(rows, expected):
+    assert expected in rf.summary_sentence(rf.to_frame(rows))
+
+
+def test_empty_results_give_empty_frames():
+    assert rf.to_frame([]).empty
+    assert rf.to_long([]).empty
+    assert rf.batch_sizes([]) == []
