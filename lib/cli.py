@@ -98,6 +98,12 @@ def _extension_parsers():
         hooks.append(add_cost_parser)
     except ImportError:
         pass
+    try:
+        from lib.report_cli import add_report_parser
+
+        hooks.append(add_report_parser)
+    except ImportError:
+        pass
     return hooks
 
 

@@ -19,6 +19,9 @@ PAGES = [
     "pages/techniques.py",
     "pages/run.py",
     "pages/results.py",
+    "pages/compare.py",
+    "pages/cost.py",
+    "pages/demo.py",
 ]
 
 

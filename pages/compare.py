@@ -1,0 +1,339 @@
+"""Compare: pick stored runs and variants (across runs, datasets and hardware), set a
+service-level target, and read which variant to ship in one sentence, with the charts, the
+deltas table and a report to share.
+
+A thin page: it gathers the choices, calls ``lib.compare`` / ``lib.report`` and draws the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run pages/compare.py` on its own
+    sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from lib import compare as cmp  # noqa: E402
+from pages._common import get_store, guarded, run_label  # noqa: E402
+
+EMPTY_MESSAGE = (
+    "Nothing to compare yet. Run a benchmark (the Run page, or `python -m lib run` on any "
+    "machine with the same store), or load the demo results recorded with Leanbench."
+)
+FINISHED = ("done", "failed", "interrupted")
+BAR_LABELS = {
+    "accuracy": "Accuracy",
+    "p95_ms": "p95 latency",
+    "throughput_per_s": "Throughput",
+    "size_mb": "Size",
+    "peak_memory_mb": "Peak memory",
+    "energy_j_per_1k": "Energy",
+    "usd_per_million": "$ per 1M",
+}
+METRIC_HELP = (
+    "**Accuracy**: share of held-out examples the model gets right. **p95 latency**: 95 of 100 "
+    "requests are answered at least this fast. **Throughput**: items per second at the chosen "
+    "batch size. **Size**: the model file. **Peak memory**: the most memory the model used "
+    "while answering. **$ per 1M**: what a million answers cost on that hardware. "
+    "**Significant**: the accuracy change is larger than chance would explain (McNemar test on "
+    "the same examples, p < 0.05)."
+)
+
+
+def _link(page: str, label: str, icon: str) -> None:
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except Exception:  # noqa: BLE001 - not registered when the page runs on its own
+        st.caption(f"{label}: open it from the menu.")
+
+
+def _empty_state() -> None:
+    from lib.demo import demo_available, load_demo
+
+    st.info(EMPTY_MESSAGE, icon=":material/info:")
+    left, right = st.columns(2)
+    with left:
+        if demo_available():
+            if st.button("Load the demo results", type="primary", icon=":material/play_arrow:"):
+                load_demo(get_store())
+                st.rerun()
+        else:
+            st.caption("No demo results are bundled with this copy of Leanbench.")
+    with right:
+        _link("pages/run.py", "Run a benchmark", ":material/play_circle:")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _frame(docs_json: str, batch: int, options: tuple[str, ...], a: dict) -> pd.DataFrame:
+    from lib.cost import CostAssumptions
+
+    return cmp.compare_frame(
+        json.loads(docs_json), batch, list(options), None, CostAssumptions(**a)
+    )
+
+
+@st.cache_data(show_spinner=False)
+def _option_names() -> list[str]:
+    from lib.catalog import load_catalog
+    from lib.cost import hardware_options
+
+    return [o.name for o in hardware_options(load_catalog())]
+
+
+def _batch_sizes(docs: list[dict]) -> list[int]:
+    from lib.results_frame import batch_sizes
+
+    return batch_sizes([r for d in docs for r in d["results"]])
+
+
+def _pick_runs(runs: list[dict]) -> list[str]:
+    usable = [r for r in runs if r["status"] in FINISHED]
+    by_id = {r["id"]: r for r in usable}
+    if "cmp_runs" not in st.session_state or not set(st.session_state["cmp_runs"]) <= set(by_id):
+        demo = [r["id"] for r in usable if (r.get("extra") or {}).get("demo")]
+        done = [r["id"] for r in usable if r["status"] == "done"]
+        st.session_state["cmp_runs"] = demo or done[:1] or list(by_id)[:1]
+    return st.multiselect(
+        "Runs to compare",
+        list(by_id),
+        format_func=lambda i: run_label(by_id[i]),
+        key="cmp_runs",
+        help="Any stored runs: other datasets, other machines (a GPU server, a cloud instance "
+        "running `python -m lib run` with the same store). Each is compared with its own fp32.",
+    )
+
+
+def _targets(sizes: list[int]) -> cmp.Targets:
+    c1, c2, c3, c4 = st.columns(4)
+    p95 = c1.number_input(
+        "Max p95 latency (ms)",
+        min_value=0.0,
+        value=None,
+        step=5.0,
+        placeholder="no limit",
+        key="cmp_p95",
+        help="95 of 100 requests must be answered this fast, as measured on the run's hardware. "
+        "Runs record p90 and p99; p95 is interpolated between them.",
+    )
+    acc = c2.number_input(
+        "Min accuracy (%)",
+        min_value=0.0,
+        max_value=100.0,
+        value=None,
+        step=0.5,
+        placeholder="no limit",
+        key="cmp_acc",
+    )
+    usd = c3.number_input(
+        "Max $ per 1M requests",
+        min_value=0.0,
+        value=None,
+        step=0.05,
+        format="%.3f",
+        placeholder="no limit",
+        key="cmp_usd",
+    )
+    default = 1 if 1 in sizes else (sizes[0] if sizes else 1)
+    batch = c4.selectbox(
+        "Batch size for latency",
+        sizes or [1],
+        index=(sizes or [1]).index(default),
+        key="cmp_batch",
+        help="Requests answered together. 1 = one request at a time (an interactive service).",
+    )
+    return cmp.Targets(
+        max_p95_ms=p95 or None,
+        min_accuracy=None if acc is None else acc / 100,
+        max_usd_per_million=usd or None,
+        batch_size=int(batch),
+    )
+
+
+def _pick_options() -> list[str]:
+    names = _option_names()
+    if "cmp_options" not in st.session_state:
+        st.session_state["cmp_options"] = [o for o in cmp.DEFAULT_OPTIONS if o in names]
+    return st.multiselect(
+        "Hardware to price on",
+        names,
+        key="cmp_options",
+        help="Cloud instances to rent and hardware to buy, from the price catalogue (Cost page). "
+        "Measured where a run measured that hardware; otherwise projected from the run.",
+    )
+
+
+def _answer(box, rec: cmp.Recommendation) -> None:
+    with box:
+        if rec.met:
+            st.success(f"**{rec.sentence}**", icon=":material/verified:")
+        else:
+            st.warning(f"**{rec.sentence}**", icon=":material/report:")
+        for n in rec.notes:
+            st.caption(n)
+        with st.expander("The numbers it rests on"):
+            st.dataframe(cmp.numbers_table(rec), hide_index=True, width="stretch")
+
+
+def _downloads(box, docs, df, rec, targets, options, a) -> None:
+    from lib import report
+
+    stamp = "-".join(d["run_id"] for d in docs)[:60]
+
+    def html() -> str:
+        try:
+            return report.build_report(docs, a, targets, options)
+        except Exception as exc:  # noqa: BLE001 - a broken report must not break the page
+            import html as _h
+
+            return f"<p>The report could not be built: {_h.escape(str(exc))}</p>"
+
+    c1, c2, c3, _ = box.columns([2.2, 1, 1, 3])
+    c1.download_button(
+        "Download report (HTML)",
+        html,
+        file_name=f"leanbench-report-{stamp}.html",
+        mime="text/html",
+        icon=":material/download:",
+        type="primary",
+        on_click="ignore",
+        key="cmp_dl_html",
+        help="One file with the charts, tables, setup and assumptions; opens offline.",
+    )
+    c2.download_button(
+        "CSV",
+        report.export_csv(df),
+        file_name=f"leanbench-{stamp}.csv",
+        mime="text/csv",
+        icon=":material/table:",
+        on_click="ignore",
+        key="cmp_dl_csv",
+    )
+    c3.download_button(
+        "JSON",
+        report.export_json(docs, df, rec, targets, a.to_dict()),
+        file_name=f"leanbench-{stamp}.json",
+        mime="application/json",
+        icon=":material/data_object:",
+        on_click="ignore",
+        key="cmp_dl_json",
+    )
+
+
+def _deltas_table(df: pd.DataFrame, judged: pd.DataFrame) -> None:
+    table = cmp.deltas(df)
+    if table.empty:
+        st.info("No variant finished in these runs.", icon=":material/info:")
+        return
+    ok = cmp.ok_candidates(judged).reset_index(drop=True)
+    table.insert(
+        0,
+        "Meets target",
+        ["yes" if m else f"no ({w})" for m, w in zip(ok["meets"], ok["misses"], strict=True)],
+    )
+    cfg = {
+        "Accuracy (%)": st.column_config.NumberColumn(format="%.1f"),
+        "Δ accuracy (pts)": st.column_config.NumberColumn(format="%+.2f"),
+        "Speed-up (×)": st.column_config.NumberColumn(format="%.2f×"),
+        "Smaller (×)": st.column_config.NumberColumn(format="%.2f×"),
+        "Cheaper (×)": st.column_config.NumberColumn(format="%.2f×"),
+        "$ per 1M": st.column_config.NumberColumn(format="$%.4f"),
+        "Size (MB)": st.column_config.NumberColumn(format="%.1f"),
+    }
+    for c in table.columns:
+        if c.startswith("p95"):
+            cfg[c] = st.column_config.NumberColumn(format="%.2f")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=cfg)
+    st.caption(
+        "Against each run's own fp32 baseline. Δ accuracy in percentage points; significant = "
+        "exact McNemar test on the same examples (p < 0.05). Speed-up = fp32 p50 / variant p50 "
+        "at the same batch; smaller and cheaper = fp32 / variant, so above 1× is better."
+    )
+
+
+def main() -> None:
+    from lib.cost import CostAssumptions
+
+    st.title("Compare and decide")
+    st.caption(
+        "Every variant of the runs you pick, side by side: what it keeps in accuracy, what it "
+        "gains in speed and what it costs to serve, and the one to ship for your target."
+    )
+    store = get_store()
+    runs = store.list_runs(limit=300)
+    if not any(r["status"] in FINISHED for r in runs):
+        _empty_state()
+        return
+
+    answer_box = st.container()
+    download_box = st.container()
+    run_ids = _pick_runs(runs)
+    if not run_ids:
+        st.info("Pick at least one run to compare.", icon=":material/info:")
+        return
+    docs = [store.run_document(i) for i in run_ids]
+    variants_all = list(dict.fromkeys(r.get("variant") for d in docs for r in d["results"]))
+    if not variants_all:
+        st.info("These runs have no results yet.", icon=":material/info:")
+        return
+    key = "cmp_variants_" + "_".join(run_ids)
+    variants = st.multiselect("Variants", variants_all, default=variants_all, key=key[:120])
+    with st.container(border=True):
+        st.markdown("**Your target** (leave a box empty for no limit)")
+        targets = _targets(_batch_sizes(docs))
+        options = _pick_options()
+    a = cmp.assumptions_for(targets, CostAssumptions())
+    docs = [
+        d | {"results": [r for r in d["results"] if r.get("variant") in variants]} for d in docs
+    ]
+    docs_json = json.dumps(docs, sort_keys=True, default=str)
+    with st.spinner("Comparing..."):
+        df = _frame(docs_json, targets.batch_size, tuple(options), a.to_dict())
+    if cmp.ok_candidates(df).empty:
+        answer_box.warning(
+            "No variant finished in the runs and variants picked: pick others.",
+            icon=":material/warning:",
+        )
+        return
+    rec = cmp.recommend(df, targets)
+    _answer(answer_box, rec)
+    _downloads(download_box, docs, df, rec, targets, options, a)
+
+    judged = cmp.apply_targets(df, targets)
+    st.subheader("The trade-off")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(cmp.accuracy_latency_chart(df), width="stretch", key="cmp_lat")
+    with right:
+        st.plotly_chart(cmp.accuracy_cost_chart(df), width="stretch", key="cmp_cost")
+
+    st.subheader("Metric by metric")
+    metrics = cmp.bar_metrics(df)
+    if metrics:
+        metric = st.segmented_control(
+            "Metric",
+            metrics,
+            format_func=lambda m: BAR_LABELS.get(m, m),
+            default=metrics[0],
+            required=True,
+            key="cmp_metric",
+            label_visibility="collapsed",
+        )
+        st.plotly_chart(cmp.grouped_bars(df, metric or metrics[0]), width="stretch", key="cmp_bars")
+    with st.expander("What these numbers mean"):
+        st.markdown(METRIC_HELP)
+
+    st.subheader("Against the baseline")
+    _deltas_table(df, judged)
+    failed = df[df["status"] != "ok"]
+    if not failed.empty:
+        with st.expander(f"{len(failed)} variant(s) failed"):
+            for _, r in failed.iterrows():
+                st.markdown(f"- **{r['variant']}** ({r['run_label']}): {r['error'] or 'no reason'}")
+
+
+guarded(main)
