@@ -51,6 +51,7 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
 
     from lib import energy, measure, models, runtimes, stats
     from lib.datasets import LabelledText
+    from lib.errors import UserError
     from lib.techniques import BuildContext, apply_chain, parse_variant
 
     settings = job["measure"]
@@ -78,6 +79,7 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
             progress=lambda f, m: progress(0.05 + 0.45 * f, m),
             cache_dir=job.get("cache_dir"),
         )
+        ctx.notes["runtime"] = variant.runtime  # steps may defer work to the runtime (int8@ort)
         progress(0.1, "building")
         t0 = time.perf_counter()
         model = apply_chain(model, variant, ctx)
@@ -91,7 +93,12 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
             measure.latency_batch(tokenizer, evals, b, settings["seq_len"])
             for b in settings["batch_sizes"]
         ]
-        predictor = runtimes.runtimes()[variant.runtime].prepare(model, ctx, shapes)
+        progress(0.45, f"preparing the {variant.runtime} runtime")
+        try:
+            predictor = runtimes.runtimes()[variant.runtime].prepare(model, ctx, shapes)
+        except UserError as exc:
+            raise UserError(f"Runtime '@{variant.runtime}' of '{variant.text}': {exc}") from None
+        size_mb = predictor.notes.get("onnx_size_mb", size_mb)  # what is served (ORT's graph)
 
         progress(0.5, f"accuracy on {len(evals)} eval examples")
         preds = measure.predict(

@@ -4,6 +4,8 @@ Backends, named by the step's parameter:
 - (none) or ``per-tensor``: ``torch.ao.quantization.quantize_dynamic`` with one scale per weight
   matrix. Deprecated API, but the fast int8 path on CPU with torch 2.13 (1.9x over fp32 here).
 - ``per-channel``: the same, one scale per output row: more faithful, about as fast.
+- With the ``@ort`` runtime, the model is left float and ONNX Runtime quantizes the exported
+  graph (per-channel unless ``per-tensor`` is named): see lib/runtime_ort.py.
 - ``torchao``: torchao's ``Int8DynamicActivationInt8WeightConfig``. In eager mode it ran 2-4x
   slower than fp32 on these CPUs; offered to compare, not recommended without torch.compile.
 """
@@ -29,6 +31,8 @@ def _int8(model, param, ctx: BuildContext):
     backend = param or "per-tensor"
     if ctx.precision in ("bf16", "fp16"):
         raise UserError("int8 needs a 32-bit model; put int8 before half or leave half out")
+    if ctx.notes.get("runtime") == "ort":
+        return _defer_to_ort(model, param, ctx)
     if backend == "torchao":
         return _torchao(model, ctx)
     if ctx.device != "cpu":
@@ -48,6 +52,26 @@ def _int8(model, param, ctx: BuildContext):
     ctx.precision = "int8"
     ctx.notes["int8_backend"] = f"torch.ao dynamic, {backend}"
     return model
+
+
+def _defer_to_ort(model, param, ctx: BuildContext):
+    """With '@ort', ONNX Runtime quantizes the exported graph (torch's int8 cannot be exported).
+
+    The model stays float; the runtime reads ``int8_pending``. Per-channel by default there: as
+    fast as per-tensor in ORT and more faithful.
+    """
+    if param == "torchao":
+        raise UserError(
+            "'int8:torchao' cannot be served with '@ort'; use 'int8' or 'int8:per-channel' "
+            "(ONNX Runtime quantizes the exported model itself)"
+        )
+    per_channel = param != "per-tensor"
+    ctx.precision = "int8"
+    ctx.notes["int8_pending"] = {"per_channel": per_channel}
+    ctx.notes["int8_backend"] = (
+        f"onnxruntime dynamic, {'per-channel' if per_channel else 'per-tensor'}"
+    )
+    return model.float()
 
 
 def _torchao(model, ctx: BuildContext):
