@@ -26,7 +26,7 @@ run: $(STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

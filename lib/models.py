@@ -114,6 +114,12 @@ def load_classifier(location: str, is_local: bool = True, **kwargs):
     """A sequence classifier; extra kwargs (num_labels, id2label...) go to from_pretrained."""
     from transformers import AutoModelForSequenceClassification
 
+    config_file = Path(location) / "config.json"
+    if not kwargs and config_file.exists() and '"leanbench_pruned"' in config_file.read_text():
+        # A structurally pruned model: its layers have their own widths (see lib/pruned_io.py).
+        from lib.pruned_io import load_pruned
+
+        return load_pruned(location)
     try:
         model = AutoModelForSequenceClassification.from_pretrained(
             location, trust_remote_code=False, use_safetensors=_has_safetensors(location), **kwargs

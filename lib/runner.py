@@ -49,9 +49,12 @@ def resolve_device(requested: str) -> str:
 def preflight(spec: RunSpec) -> None:
     """Fail fast, before any work is queued: the model can be found and the data splits."""
     from lib import models
+    from lib.techniques import check_against_model
 
     resolve_device(spec.measure.device)
-    models.load_config(models.resolve(spec.model))
+    config = models.load_config(models.resolve(spec.model))
+    for text in spec.variants:
+        check_against_model(parse_variant(text), config)
     data = datasets.load(spec.dataset)
     datasets.split(data, spec.dataset.train_limit, spec.dataset.eval_limit, spec.dataset.seed)
 

@@ -101,3 +101,28 @@ def train(
         losses=losses,
         stopped_early=stopped_early,
     )
+
+
+def distillation_loss(
+    teacher: torch.nn.Module, *, temperature: float = 2.0, alpha: float = 0.5
+) -> LossFn:
+    """Knowledge distillation (Hinton et al. 2015): ``alpha`` x KL between the teacher's and the
+    student's softened outputs at ``temperature`` (scaled by T^2 so its gradients keep their size)
+    plus ``1 - alpha`` x cross-entropy on the hard labels. The teacher runs frozen, in eval mode,
+    on the same batch; it must take the same inputs (same tokenizer) as the student."""
+    teacher.eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+
+    def loss_fn(model: torch.nn.Module, batch: dict, labels: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            target = teacher(**batch).logits.float()
+        logits = model(**batch).logits.float()
+        t = temperature
+        soft = F.kl_div(
+            F.log_softmax(logits / t, dim=-1), F.softmax(target / t, dim=-1), reduction="batchmean"
+        ) * (t * t)
+        hard = F.cross_entropy(logits, labels)
+        return alpha * soft + (1 - alpha) * hard
+
+    return loss_fn

@@ -83,6 +83,7 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
         progress(0.1, "building")
         t0 = time.perf_counter()
         model = apply_chain(model, variant, ctx)
+        tokenizer = ctx.tokenizer  # a student: step may bring its own tokenizer
         model.eval()
         build_seconds = time.perf_counter() - t0
         size_mb = measure.serialized_size_mb(model)

@@ -47,6 +47,8 @@ class Technique:
     summary: str  # one plain sentence for people who are not ML engineers
     apply: Callable[[Any, str | None, BuildContext], Any]
     check: Callable[[str | None], None] = lambda p: None  # validates the parameter early
+    # Validates the parameter against the base model's config, before any work starts.
+    check_model: Callable[[str | None, Any], None] = lambda p, config: None
     param_help: str = ""
     when_it_helps: str = ""
 
@@ -124,6 +126,15 @@ def parse_variant(text: str) -> Variant:
             raise UserError(f"Step '{part}' in variant '{original}': {exc}") from None
         steps.append(Step(name, param or None))
     return Variant(original.strip(), tuple(steps), runtime)
+
+
+def check_against_model(variant: Variant, config: Any) -> None:
+    """Errors a step can only know with the model in hand (``distill:99`` on 6 layers)."""
+    for step in variant.steps:
+        try:
+            get(step.name).check_model(step.param, config)
+        except UserError as exc:
+            raise UserError(f"Step '{step}' in variant '{variant.text}': {exc}") from None
 
 
 def apply_chain(model: Any, variant: Variant, ctx: BuildContext) -> Any:

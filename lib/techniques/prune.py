@@ -1,0 +1,399 @@
+"""Pruning: zeroing weights (unstructured) or removing whole heads and neurons (structured).
+
+- ``prune-unstructured:<percent>``: global magnitude pruning of the encoder's Linear weights
+  (``torch.nn.utils.prune.global_unstructured``, then ``prune.remove`` so it is permanent). The
+  matrices keep their shape: dense kernels multiply the zeros like any other number, so it is not
+  faster; it only pays off stored compressed or on sparse hardware. We report the sparsity
+  reached and the size the weights would take stored sparse.
+- ``prune-structured:<percent>[/option...]``: per layer, removes the least important
+  ``percent`` of attention heads (at least one kept) and of feed-forward neurons (kept width
+  rounded down to a multiple of 16, which CPU kernels run faster), so the matrices really shrink.
+  Importance is |activation x gradient| per head and neuron on calibration batches of the train
+  split (Michel et al. 2019); ``magnitude`` ranks by weight norms instead. A short recovery
+  fine-tune, distilled from the unpruned model's outputs, follows unless ``norecover``.
+
+Options of ``prune-structured`` follow the percentage, separated by ``/``: ``magnitude``,
+``norecover``, ``recover=<seconds>`` (recovery time budget, default 120).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lib import pruned_io
+from lib.errors import UserError
+from lib.techniques import BuildContext, Technique, int_param, register
+
+RECOVER_SECONDS = 120.0
+CALIBRATION_EXAMPLES = 512
+CALIBRATION_BATCH = 32
+MAX_LENGTH = 64  # tokens per training/calibration example, as in adaptation
+ALIGN = 16  # kept feed-forward width rounded down to a multiple of this
+
+
+# ---------------------------------------------------------------- parameter syntax
+def split_options(
+    param: str | None, *, name: str, flags: tuple[str, ...], keys: tuple[str, ...]
+) -> tuple[str | None, set[str], dict[str, str]]:
+    """``'30/magnitude/recover=60'`` -> ('30', {'magnitude'}, {'recover': '60'})."""
+    if param is None:
+        return None, set(), {}
+    head, *rest = param.split("/")
+    found: set[str] = set()
+    values: dict[str, str] = {}
+    for opt in rest:
+        opt = opt.strip()
+        key, eq, value = opt.partition("=")
+        if not eq and key in flags:
+            found.add(key)
+        elif eq and key in keys and value.strip():
+            values[key] = value.strip()
+        else:
+            known = ", ".join([*flags, *(f"{k}=<n>" for k in keys)])
+            raise UserError(f"unknown option '{opt}' for {name}; known options: {known}")
+    return head.strip() or None, found, values
+
+
+def number_option(values: dict[str, str], key: str, default: float, low: float, high: float):
+    if key not in values:
+        return default
+    try:
+        value = float(values[key])
+    except ValueError:
+        raise UserError(f"{key}={values[key]} is not a number") from None
+    if not low <= value <= high:
+        raise UserError(f"{key}={values[key]} is out of range ({low:g} to {high:g})")
+    return value
+
+
+def _require_fp32(ctx: BuildContext, what: str) -> None:
+    if ctx.precision != "fp32":
+        raise UserError(f"{what} needs the 32-bit model; put {ctx.precision} after this step")
+
+
+# ---------------------------------------------------------------- unstructured
+def _unstructured_check(param: str | None) -> None:
+    int_param(param, name="prune-unstructured", low=0, high=99)
+
+
+def _encoder_linears(model) -> list[tuple[str, torch.nn.Linear]]:
+    """The encoder's Linear layers; without an encoder, all but the classification head."""
+    encoder = getattr(getattr(model, "base_model", model), "encoder", None)
+    if encoder is not None:
+        return [(n, m) for n, m in encoder.named_modules() if isinstance(m, torch.nn.Linear)]
+    return [
+        (n, m)
+        for n, m in model.named_modules()
+        if isinstance(m, torch.nn.Linear) and not _is_head(n)
+    ]
+
+
+def _is_head(name: str) -> bool:
+    return name.split(".")[0] in ("classifier", "score", "pre_classifier")
+
+
+def _unstructured(model, param, ctx: BuildContext):
+    _require_fp32(ctx, "prune-unstructured")
+    percent = int_param(param, name="prune-unstructured", low=0, high=99)
+    linears = _encoder_linears(model)
+    if not linears:
+        raise UserError("found no Linear layers to prune")
+    from torch.nn.utils import prune
+
+    if percent > 0:
+        targets = [(m, "weight") for _, m in linears]
+        prune.global_unstructured(
+            targets, pruning_method=prune.L1Unstructured, amount=percent / 100
+        )
+        for m, _ in targets:
+            prune.remove(m, "weight")  # permanent: the mask is folded into the weight
+    weights = [m.weight for _, m in linears]
+    zero_w = sum(int((w == 0).sum()) for w in weights)
+    total_w = sum(w.numel() for w in weights)
+    params = list(model.parameters())
+    zero_all = sum(int((p == 0).sum()) for p in params)
+    total_all = sum(p.numel() for p in params)
+    sparse_bytes = sum(_sparse_bytes(t) for t in model.state_dict().values())
+    ctx.notes.update(
+        {
+            "sparsity_pruned_weights": zero_w / total_w,
+            "sparsity_all_params": zero_all / total_all,
+            "pruned_weights": total_w,
+            "size_mb_sparse": sparse_bytes / 1e6,
+            "sparse_format": "each tensor as the smallest of dense, CSR with 32-bit indices, "
+            "or a bitmap plus the non-zero values (estimate)",
+            "speed_note": "the matrices keep their shape and dense kernels multiply the zeros: "
+            "no speed-up is expected",
+        }
+    )
+    return model
+
+
+def _sparse_bytes(t: torch.Tensor) -> int:
+    """Bytes to store a tensor in the smallest of three plain formats."""
+    size = t.element_size()
+    dense = t.numel() * size
+    if t.dim() != 2 or not t.is_floating_point():
+        return dense
+    nnz = int((t != 0).sum())
+    csr = nnz * (size + 4) + (t.shape[0] + 1) * 4
+    bitmap = nnz * size + (t.numel() + 7) // 8
+    return min(dense, csr, bitmap)
+
+
+# ---------------------------------------------------------------- structured
+_STRUCT_FLAGS = ("magnitude", "norecover")
+_STRUCT_KEYS = ("recover",)
+
+
+def _structured_settings(param: str | None) -> tuple[int, bool, float]:
+    head, flags, values = split_options(
+        param, name="prune-structured", flags=_STRUCT_FLAGS, keys=_STRUCT_KEYS
+    )
+    percent = int_param(head, name="prune-structured", low=0, high=95)
+    recover = number_option(values, "recover", RECOVER_SECONDS, 0, 24 * 3600)
+    if "norecover" in flags:
+        if "recover" in values:
+            raise UserError("give either norecover or recover=<seconds>, not both")
+        recover = 0.0
+    return percent, "magnitude" in flags, recover
+
+
+def _structured_check(param: str | None) -> None:
+    _structured_settings(param)
+
+
+def kept_counts(n_heads: int, width: int, percent: int) -> tuple[int, int]:
+    """Heads and feed-forward neurons a layer keeps when ``percent`` of each is removed."""
+    if percent == 0:
+        return n_heads, width
+    heads = max(1, n_heads - int(round(n_heads * percent / 100)))
+    neurons = max(1, int(width * (100 - percent) / 100))
+    if neurons >= ALIGN:
+        neurons = neurons // ALIGN * ALIGN
+    return heads, neurons
+
+
+def _structured(model, param, ctx: BuildContext):
+    _require_fp32(ctx, "prune-structured")
+    percent, magnitude, recover_s = _structured_settings(param)
+    layers = pruned_io.encoder_layers(model)
+    params_before = sum(p.numel() for p in model.parameters())
+    if percent == 0:
+        ctx.notes["heads_per_layer"] = [lay.attention.self.num_attention_heads for lay in layers]
+        return model
+
+    has_data = ctx.train is not None and len(ctx.train) > 0
+    entry = None
+    settings = {
+        "percent": percent,
+        "magnitude": magnitude or not has_data,
+        "recover_s": recover_s,
+        "calibration": CALIBRATION_EXAMPLES,
+        "align": ALIGN,
+        "seed": ctx.seed,
+    }
+    if ctx.cache_dir is not None and has_data:
+        ctx.report(0.0, "checking the cache")
+        entry = pruned_io.cache_entry(
+            ctx.cache_dir,
+            "pruned",
+            {
+                "model": pruned_io.model_fingerprint(model),
+                "settings": settings,
+                "train": ctx.train.fingerprint(),
+            },
+        )
+        cached = pruned_io.load_cached(entry)
+        if cached is not None:
+            pruned, meta = cached
+            ctx.notes.update(meta.get("notes", {}))
+            ctx.notes["cached"] = True
+            return pruned.to(ctx.device)
+
+    teacher = copy.deepcopy(model) if recover_s > 0 and has_data else None
+    t0 = time.perf_counter()
+    if magnitude or not has_data:
+        ctx.report(0.05, "ranking heads and neurons by weight magnitude")
+        head_scores, neuron_scores = _magnitude_importance(layers)
+        method = "weight magnitude" + ("" if magnitude else " (no train data for gradients)")
+    else:
+        head_scores, neuron_scores = _gradient_importance(model, layers, ctx)
+        method = "|activation x gradient| on calibration batches (Michel et al. 2019)"
+    importance_s = time.perf_counter() - t0
+
+    for layer, hs, ns in zip(layers, head_scores, neuron_scores, strict=True):
+        n_heads, width = kept_counts(len(hs), len(ns), percent)
+        keep_heads = sorted(np.argsort(-hs, kind="stable")[:n_heads].tolist())
+        keep_neurons = sorted(np.argsort(-ns, kind="stable")[:width].tolist())
+        pruned_io.prune_layer(layer, keep_heads, keep_neurons)
+    widths = pruned_io.layer_widths(model)
+    model.config.leanbench_pruned = widths
+    params_after = sum(p.numel() for p in model.parameters())
+    notes = {
+        "pruned_percent": percent,
+        "importance": method,
+        "importance_seconds": importance_s,
+        "heads_per_layer": widths["heads"],
+        "intermediate_per_layer": widths["intermediate"],
+        "params_before": params_before,
+        "params_after": params_after,
+    }
+
+    if teacher is not None:
+        from lib.training import distillation_loss, train
+
+        ctx.report(0.3, f"recovery fine-tune (up to {recover_s:.0f} s)")
+        report = train(
+            model,
+            ctx.tokenizer,
+            ctx.train,
+            epochs=1.0,
+            batch_size=16,
+            max_length=MAX_LENGTH,
+            learning_rate=5e-5,
+            seed=ctx.seed,
+            loss_fn=distillation_loss(teacher),
+            time_budget_s=recover_s,
+            progress=lambda f, m: ctx.report(0.3 + 0.7 * f, f"recovery: {m}"),
+            device=ctx.device,
+        )
+        del teacher
+        notes.update(
+            {
+                "recovery_seconds": report.seconds,
+                "recovery_steps": report.steps,
+                "recovery_stopped_by_budget": report.stopped_early,
+                "recovery": "distilled from the unpruned model's outputs",
+            }
+        )
+    else:
+        notes["recovery"] = "off" if recover_s == 0 else "skipped: no train data"
+    model.eval()
+    ctx.notes.update(notes)
+    pruned_io.store_cached(model, entry, {"step": f"prune-structured:{param}", "notes": notes})
+    return model
+
+
+def _magnitude_importance(layers) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    heads, neurons = [], []
+    with torch.no_grad():
+        for layer in layers:
+            att = layer.attention.self
+            d, n = att.attention_head_size, att.num_attention_heads
+            rows = sum(
+                getattr(att, w).weight.reshape(n, d, -1).pow(2).sum(dim=(1, 2))
+                for w in ("query", "key", "value")
+            )
+            cols = layer.attention.output.dense.weight.reshape(-1, n, d).pow(2).sum(dim=(0, 2))
+            heads.append((rows + cols).sqrt().cpu().numpy())
+            w_in = layer.intermediate.dense.weight.norm(dim=1)
+            w_out = layer.output.dense.weight.norm(dim=0)
+            neurons.append((w_in * w_out).cpu().numpy())
+    return heads, neurons
+
+
+def _gradient_importance(model, layers, ctx: BuildContext):
+    """Per example, |d loss / d gate| of a gate of 1 multiplied into each head's output and each
+    neuron's activation (= |sum of activation x gradient|), summed over calibration examples."""
+    head_scores = [torch.zeros(layer.attention.self.num_attention_heads) for layer in layers]
+    neuron_scores = [torch.zeros(layer.intermediate.dense.out_features) for layer in layers]
+    gates: dict[tuple[int, str], torch.Tensor] = {}
+    hooks = []
+
+    def gate_hook(i: int, kind: str, groups: int):
+        def hook(module, args):
+            x = args[0]
+            b, t, width = x.shape
+            gate = torch.ones(b, groups, device=x.device, dtype=x.dtype, requires_grad=True)
+            gates[(i, kind)] = gate
+            x = (x.reshape(b, t, groups, width // groups) * gate[:, None, :, None]).reshape(
+                b, t, width
+            )
+            return (x, *args[1:])
+
+        return hook
+
+    for i, layer in enumerate(layers):
+        n_heads = layer.attention.self.num_attention_heads
+        width = layer.intermediate.dense.out_features
+        hooks.append(
+            layer.attention.output.dense.register_forward_pre_hook(gate_hook(i, "head", n_heads))
+        )
+        hooks.append(layer.output.dense.register_forward_pre_hook(gate_hook(i, "ffn", width)))
+
+    was_training = model.training
+    model.eval()  # no dropout: the scores measure the model as it predicts
+    requires = [p.requires_grad for p in model.parameters()]
+    for p in model.parameters():
+        p.requires_grad_(False)  # only the gates need gradients: faster
+    rng = np.random.default_rng(ctx.seed)
+    n = min(CALIBRATION_EXAMPLES, len(ctx.train))
+    idx = rng.permutation(len(ctx.train))[:n]
+    try:
+        for start in range(0, n, CALIBRATION_BATCH):
+            chunk = idx[start : start + CALIBRATION_BATCH]
+            ctx.report(
+                0.05 + 0.25 * start / n, f"importance of heads and neurons ({start}/{n} examples)"
+            )
+            batch = ctx.tokenizer(
+                [ctx.train.texts[j] for j in chunk],
+                padding=True,
+                truncation=True,
+                max_length=MAX_LENGTH,
+                return_tensors="pt",
+            ).to(ctx.device)
+            labels = torch.as_tensor(ctx.train.labels[chunk], device=ctx.device)
+            loss = F.cross_entropy(model(**dict(batch)).logits, labels, reduction="sum")
+            grads = torch.autograd.grad(loss, list(gates.values()))
+            for (i, kind), g in zip(gates.keys(), grads, strict=True):
+                target = head_scores if kind == "head" else neuron_scores
+                target[i] += g.abs().sum(0).cpu()
+            gates.clear()
+    finally:
+        for h in hooks:
+            h.remove()
+        for p, r in zip(model.parameters(), requires, strict=True):
+            p.requires_grad_(r)
+        model.train(was_training)
+    return [s.numpy() for s in head_scores], [s.numpy() for s in neuron_scores]
+
+
+register(
+    Technique(
+        name="prune-unstructured",
+        summary="Sets the given percentage of the smallest weights of the model's matrix layers "
+        "to zero. The matrices keep their size and ordinary (dense) kernels multiply the zeros "
+        "like any other number, so it is not faster and the file is not smaller as saved; it "
+        "only helps if stored compressed or run on sparse hardware.",
+        apply=_unstructured,
+        check=_unstructured_check,
+        param_help="percent of the encoder's Linear weights set to zero, 0-99 "
+        "(e.g. prune-unstructured:50)",
+        when_it_helps="When the model is shipped compressed (download size) or served by a "
+        "sparse runtime or accelerator; on ordinary CPUs and GPUs expect the same speed and a "
+        "small accuracy cost up to about 50%.",
+    )
+)
+register(
+    Technique(
+        name="prune-structured",
+        summary="Removes the least useful attention heads and feed-forward neurons of every "
+        "layer, so the matrices really shrink and the model runs faster; a short fine-tune "
+        "that copies the original model's answers then wins back most of the lost accuracy.",
+        apply=_structured,
+        check=_structured_check,
+        param_help="percent of heads and neurons removed per layer, 0-95, then options after "
+        "'/': magnitude (rank by weight size instead of gradients), norecover (no recovery "
+        "fine-tune), recover=<seconds> (its time budget, default 120); e.g. "
+        "prune-structured:30, prune-structured:30/magnitude/norecover",
+        when_it_helps="Any hardware: fewer multiplications on CPU and GPU alike. 30% of a "
+        "MiniLM-sized model is about 1.3-1.4x faster for a point or so of accuracy; more "
+        "costs more accuracy. The embeddings do not shrink, so small models gain less size.",
+    )
+)

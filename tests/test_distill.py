@@ -1,0 +1,189 @@
+"""Distillation on a tiny BERT: student layout, loss going down, caching, chains, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
+
+from lib.datasets import LabelledText
+from lib.errors import UserError
+from lib.techniques import BuildContext, apply_chain, parse_variant
+from lib.techniques.distill import kept_layers, make_student
+from lib.training import distillation_loss, train
+
+WORDS = ["good", "bad", "film", "movie", "great", "awful", "plot", "actor", "fine", "dull"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # Tiny models gain nothing from threads, and on a busy 2-core machine two OpenMP threads
+    # fighting other processes made these tests 20x slower.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_model(layers: int = 4, seed: int = 0) -> BertForSequenceClassification:
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=100,
+        hidden_size=32,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        intermediate_size=64,
+        num_labels=2,
+    )
+    return BertForSequenceClassification(config).eval()
+
+
+def tiny_tokenizer(tmp_path) -> BertTokenizer:
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
+    return BertTokenizer(vocab_file=str(vocab))
+
+
+def tiny_data(n: int = 64, seed: int = 0) -> LabelledText:
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for _ in range(n):
+        words = list(rng.choice(WORDS[2:], size=5))
+        label = int(rng.integers(2))
+        words.insert(int(rng.integers(5)), "good" if label else "bad")
+        texts.append(" ".join(words))
+        labels.append(label)
+    return LabelledText(texts, np.array(labels), ["neg", "pos"])
+
+
+def make_ctx(tmp_path, cache: bool = False) -> BuildContext:
+    return BuildContext(
+        base_path=str(tmp_path),
+        tokenizer=tiny_tokenizer(tmp_path),
+        train=tiny_data(),
+        cache_dir=tmp_path / "cache" if cache else None,
+    )
+
+
+def logits(model, tok, texts=("good film plot", "bad movie actor dull")) -> torch.Tensor:
+    batch = tok(list(texts), padding=True, return_tensors="pt")
+    with torch.no_grad():
+        return model(**dict(batch)).logits
+
+
+def test_kept_layers_are_evenly_spaced_from_the_bottom():
+    assert kept_layers(6, 3) == [0, 2, 4]
+    assert kept_layers(12, 6) == [0, 2, 4, 6, 8, 10]
+    assert kept_layers(6, 1) == [0]
+    assert kept_layers(4, 2) == [0, 2]
+
+
+def test_student_copies_the_teachers_layers():
+    teacher = tiny_model()
+    student, chosen = make_student(teacher, 2)
+    assert chosen == [0, 2]
+    assert student.config.num_hidden_layers == 2 and teacher.config.num_hidden_layers == 4
+    assert len(student.bert.encoder.layer) == 2 and len(teacher.bert.encoder.layer) == 4
+    for mine, theirs in zip(student.bert.encoder.layer, [0, 2], strict=True):
+        src = teacher.bert.encoder.layer[theirs].intermediate.dense.weight
+        assert torch.equal(mine.intermediate.dense.weight, src)
+        assert mine.intermediate.dense.weight.data_ptr() != src.data_ptr()  # a copy
+    assert torch.equal(student.classifier.weight, teacher.classifier.weight)
+    assert torch.equal(
+        student.bert.embeddings.word_embeddings.weight,
+        teacher.bert.embeddings.word_embeddings.weight,
+    )
+
+
+def test_distillation_loss_goes_down(tmp_path):
+    tok, data = tiny_tokenizer(tmp_path), tiny_data(128)
+    teacher = tiny_model()
+    train(teacher, tok, data, epochs=3, batch_size=16, learning_rate=1e-3)  # a teacher that knows
+    student, _ = make_student(teacher, 1)
+    report = train(
+        student,
+        tok,
+        data,
+        epochs=3,
+        batch_size=16,
+        learning_rate=1e-3,
+        loss_fn=distillation_loss(teacher),
+    )
+    assert np.mean(report.losses[-4:]) < np.mean(report.losses[:4])
+
+
+def test_distill_trains_caches_and_reports(tmp_path):
+    ctx = make_ctx(tmp_path, cache=True)
+    messages = []
+    ctx.progress = lambda f, m: messages.append(m)
+    student = apply_chain(tiny_model(), parse_variant("distill:2/examples=64"), ctx)
+    assert len(student.bert.encoder.layer) == 2
+    assert ctx.notes["student_layers"] == [0, 2] and ctx.notes["distill_steps"] == 4
+    assert any("distilling into 2 layers" in m for m in messages)
+    ctx2 = make_ctx(tmp_path, cache=True)
+    again = apply_chain(tiny_model(), parse_variant("distill:2/examples=64"), ctx2)
+    assert ctx2.notes["cached"] is True
+    torch.testing.assert_close(logits(again, ctx.tokenizer), logits(student, ctx.tokenizer))
+
+
+def test_chains_apply_in_order(tmp_path):
+    ctx = make_ctx(tmp_path)
+    model = apply_chain(tiny_model(), parse_variant("distill:2/examples=16+int8"), ctx)
+    assert ctx.precision == "int8"
+    assert "quantized" in type(model.bert.encoder.layer[0].intermediate.dense).__module__
+    assert len(model.bert.encoder.layer) == 2
+    assert logits(model, ctx.tokenizer).shape == (2, 2)
+    # pruned, then distilled, then half: each step sees the previous one's model
+    ctx = make_ctx(tmp_path)
+    variant = parse_variant("prune-structured:50/norecover+distill:2/examples=16+half")
+    model = apply_chain(tiny_model(), variant, ctx)
+    assert ctx.precision == "bf16"
+    assert model.config.leanbench_pruned == {"heads": [2, 2], "intermediate": [32, 32]}
+    assert model.bert.encoder.layer[1].attention.self.query.weight.shape == (16, 32)
+
+
+def test_distill_more_layers_than_the_teacher_names_the_step(tmp_path):
+    with pytest.raises(UserError, match=r"Step 'distill:99' of 'distill:99\+int8'.*6 layers"):
+        apply_chain(tiny_model(layers=6), parse_variant("distill:99+int8"), make_ctx(tmp_path))
+
+
+def test_distill_after_half_is_a_clear_error(tmp_path):
+    with pytest.raises(UserError, match="Step 'distill:2' of 'half\\+distill:2'"):
+        apply_chain(tiny_model(), parse_variant("half+distill:2"), make_ctx(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "variant, fragment",
+    [
+        ("distill:0", "Step 'distill:0'"),
+        ("distill", "Step 'distill'"),
+        ("distill:three", "not a whole number"),
+        ("distill:3/T=0", "out of range"),
+        ("distill:3/examples=10/epochs=1", "not both"),
+        ("distill:3/speed=9", "unknown option"),
+        ("student", "Step 'student'"),
+        ("distil:3", "Unknown step 'distil'"),
+    ],
+)
+def test_bad_parameters_name_the_step(variant, fragment):
+    with pytest.raises(UserError, match=fragment):
+        parse_variant(variant)
+
+
+def test_student_model_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr("lib.techniques.distill.DEFAULT_EXAMPLES", 32)  # 2 steps, not 500
+    small = tiny_model(layers=2, seed=1)
+    tok = tiny_tokenizer(tmp_path)
+    small.save_pretrained(tmp_path / "small")
+    tok.save_pretrained(tmp_path / "small")
+    ctx = make_ctx(tmp_path, cache=True)
+    model = apply_chain(tiny_model(), parse_variant(f"student:{tmp_path / 'small'}+int8"), ctx)
+    assert len(model.bert.encoder.layer) == 2
+    assert ctx.notes["student_training"] == "distilled from the baseline"
+    assert ctx.notes["student_train_steps"] == 2
+
+
+def test_student_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(UserError, match="Step 'student:./nope' .*not found"):
+        apply_chain(tiny_model(), parse_variant("student:./nope"), make_ctx(tmp_path))
