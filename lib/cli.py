@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--epochs", type=float, default=1.0, help="adaptation epochs")
     r.add_argument("--batch-sizes", type=_int_list, default=[1, 32])
     r.add_argument("--seq-len", type=int, default=128)
+    r.add_argument(
+        "--sweep-seq-lens",
+        type=_int_list,
+        default=[],
+        help="also time these sequence lengths at the smallest batch size, e.g. 32,64,256",
+    )
     r.add_argument("--min-repeats", type=int, default=5)
     r.add_argument("--min-seconds", type=float, default=2.0)
     r.add_argument("--warmup", type=int, default=2)
@@ -129,6 +135,7 @@ def spec_from_args(args: argparse.Namespace):
         measure=MeasureSpec(
             batch_sizes=args.batch_sizes,
             seq_len=args.seq_len,
+            sweep_seq_lens=args.sweep_seq_lens,
             warmup=args.warmup,
             min_repeats=args.min_repeats,
             min_seconds=args.min_seconds,

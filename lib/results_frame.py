@@ -270,6 +270,41 @@ def to_long(
     return pd.DataFrame(rows, columns=cols)
 
 
+def to_length_frame(results: list[dict]) -> pd.DataFrame:
+    """One row per (variant, sequence length) of a latency-vs-length sweep, in the columns
+    ``charts.latency_vs_length`` draws; empty when no result swept lengths."""
+    rows = []
+    for r in results:
+        sweep = r.get("latency_by_seq_len_ms") or {}
+        if r.get("status", "ok") != "ok" or not sweep:
+            continue
+        bs = r.get("sweep_batch_size") or 1
+        for n, t in sweep.items():
+            rows.append(
+                {
+                    "variant": r.get("variant"),
+                    "runtime": r.get("runtime", "eager"),
+                    "seq_len": int(n),
+                    "batch_size": int(bs),
+                    "p50_ms": t["p50"],
+                    "p90_ms": t.get("p90", float("nan")),
+                    "throughput_per_s": bs / (t["p50"] / 1000) if t["p50"] else float("nan"),
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "variant",
+            "runtime",
+            "seq_len",
+            "batch_size",
+            "p50_ms",
+            "p90_ms",
+            "throughput_per_s",
+        ],
+    )
+
+
 # ------------------------------------------------------------------ for people
 def display_frame(frame: pd.DataFrame, batch_sizes_shown: list[int] | None = None) -> pd.DataFrame:
     """The wide frame with human column names and units, ready for a table.

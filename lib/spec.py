@@ -75,6 +75,8 @@ class MeasureSpec:
 
     batch_sizes: list[int] = field(default_factory=lambda: [1, 32])
     seq_len: int = 128
+    # Extra sequence lengths timed at the smallest batch size: the latency-vs-length sweep.
+    sweep_seq_lens: list[int] = field(default_factory=list)
     warmup: int = 2
     min_repeats: int = 5
     min_seconds: float = 2.0
@@ -98,6 +100,12 @@ class MeasureSpec:
             raise UserError(
                 f"Sequence length {self.seq_len} is above 512, the most BERT models take."
             )
+        for n in self.sweep_seq_lens:
+            if not isinstance(n, int) or isinstance(n, bool) or not 0 < n <= 512:
+                raise UserError(
+                    f"Sweep sequence lengths must be whole numbers from 1 to 512 (got {n})."
+                )
+        self.sweep_seq_lens = sorted(set(self.sweep_seq_lens) - {self.seq_len})
         if self.warmup < 0:
             raise UserError(f"Warm-up passes cannot be negative (got {self.warmup}).")
         _positive("minimum repeats", self.min_repeats)

@@ -94,9 +94,16 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
             measure.latency_batch(tokenizer, evals, b, settings["seq_len"])
             for b in settings["batch_sizes"]
         ]
+        sweep_bs = settings["batch_sizes"][0]
+        sweep = {
+            n: measure.latency_batch(tokenizer, evals, sweep_bs, n)
+            for n in settings.get("sweep_seq_lens") or []
+        }
         progress(0.45, f"preparing the {variant.runtime} runtime")
         try:
-            predictor = runtimes.runtimes()[variant.runtime].prepare(model, ctx, shapes)
+            predictor = runtimes.runtimes()[variant.runtime].prepare(
+                model, ctx, shapes + list(sweep.values())
+            )
         except UserError as exc:
             raise UserError(f"Runtime '@{variant.runtime}' of '{variant.text}': {exc}") from None
         size_mb = predictor.notes.get("onnx_size_mb", size_mb)  # what is served (ORT's graph)
@@ -106,9 +113,7 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
             predictor, tokenizer, evals.texts, settings["eval_batch_size"], settings["seq_len"]
         )
 
-        latency, throughput = {}, {}
-        for i, (bs, batch) in enumerate(zip(settings["batch_sizes"], shapes, strict=True)):
-            progress(0.7 + 0.3 * i / len(shapes), f"latency at batch {bs}")
+        def timed(batch) -> dict:
             timing = measure.time_predictor(
                 predictor,
                 batch,
@@ -124,8 +129,19 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
                 window_spread=stab["window_spread"],
                 stability_note=stab["reason"],
             )
-            latency[str(bs)] = summary
-            throughput[str(bs)] = bs / (summary["p50"] / 1000)
+            return summary
+
+        latency, throughput = {}, {}
+        for i, (bs, batch) in enumerate(zip(settings["batch_sizes"], shapes, strict=True)):
+            progress(0.7 + 0.25 * i / len(shapes), f"latency at batch {bs}")
+            latency[str(bs)] = timed(batch)
+            throughput[str(bs)] = bs / (latency[str(bs)]["p50"] / 1000)
+        by_length = {}
+        if sweep:
+            by_length[str(settings["seq_len"])] = latency[str(sweep_bs)]
+            for n, batch in sweep.items():
+                progress(0.95, f"latency at sequence length {n}")
+                by_length[str(n)] = timed(batch)
 
         energy_result = None
         if settings.get("energy"):
@@ -156,6 +172,9 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
         "n_eval": len(evals),
         "latency_ms": latency,
         "throughput_per_s": throughput,
+        "seq_len": settings["seq_len"],
+        "latency_by_seq_len_ms": by_length,  # at the smallest batch size; empty without a sweep
+        "sweep_batch_size": sweep_bs if by_length else None,
         "size_mb": size_mb,
         "params": params,
         "flops_per_item": flops[0],

@@ -116,6 +116,12 @@ def main() -> None:
             long = results_frame.to_long(results, seq_len=seq_len)
             with st.expander("Throughput across batch sizes"):
                 st.plotly_chart(charts.throughput_vs_batch(long), width="stretch", key="chart_tput")
+        by_length = results_frame.to_length_frame(results)
+        if not by_length.empty:
+            with st.expander("Latency across sequence lengths", expanded=True):
+                st.plotly_chart(
+                    charts.latency_vs_length(by_length), width="stretch", key="chart_len"
+                )
 
     # ---- the table
     st.subheader("Every variant")

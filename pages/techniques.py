@@ -231,6 +231,21 @@ def _measure_section(d: dict) -> None:
         )
     )
     m["device"] = c3.selectbox("Device", list(DEVICES), format_func=DEVICES.get, key="tq_device")
+    seed("tq_sweep", ", ".join(str(n) for n in m.get("sweep_seq_lens") or []))
+    sweep_text = st.text_input(
+        "Also time these sequence lengths (optional)",
+        key="tq_sweep",
+        placeholder="e.g. 32, 64, 256",
+        help="A latency-vs-length sweep at the smallest batch size, drawn on the Results page.",
+    )
+    try:
+        m["sweep_seq_lens"] = (
+            parse_int_list(sweep_text, "Sequence lengths") if sweep_text.strip() else []
+        )
+        set_problem("sweep_seq_lens", None)
+    except UserError as exc:
+        st.error(str(exc))
+        set_problem("sweep_seq_lens", str(exc))
     c4, c5, c6, c7 = st.columns(4)
     m["min_repeats"] = int(
         c4.number_input("Minimum repeats", min_value=0, step=1, key="tq_min_repeats")

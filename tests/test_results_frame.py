@@ -153,3 +153,21 @@ def test_empty_results_give_empty_frames():
     assert rf.to_frame([]).empty
     assert rf.to_long([]).empty
     assert rf.batch_sizes([]) == []
+
+
+def test_length_frame_from_a_sweep():
+    from lib.results_frame import to_length_frame
+
+    results = [
+        {"variant": "fp32", "status": "ok", "sweep_batch_size": 1,
+         "latency_by_seq_len_ms": {"32": {"p50": 10.0, "p90": 12.0}, "128": {"p50": 40.0, "p90": 44.0}}},
+        {"variant": "int8", "status": "ok", "latency_by_seq_len_ms": {}},
+        {"variant": "bad", "status": "failed"},
+    ]  # fmt: skip
+    frame = to_length_frame(results)
+    assert frame[["variant", "seq_len", "p50_ms"]].values.tolist() == [
+        ["fp32", 32, 10.0],
+        ["fp32", 128, 40.0],
+    ]
+    assert frame["throughput_per_s"].tolist() == [100.0, 25.0]
+    assert to_length_frame([{"variant": "x", "status": "ok"}]).empty

@@ -48,6 +48,9 @@ def test_every_variant_is_measured_and_stored(finished_run):
         assert r["throughput_per_s"]["4"] == pytest.approx(4 / (r["latency_ms"]["4"]["p50"] / 1000))
         assert r["size_mb"] > 0 and r["params"] > 0 and r["peak_memory_mb"] > 50
         assert r["n_eval"] == 24
+        # The length sweep: timed at the smallest batch size, the main length included.
+        assert set(r["latency_by_seq_len_ms"]) == {"8", "16"} and r["sweep_batch_size"] == 1
+        assert r["latency_by_seq_len_ms"]["16"] == r["latency_ms"]["1"]
     fp32, int8, half, _ = doc["results"]
     assert fp32["agreement"] == 1.0
     assert int8["size_mb"] < fp32["size_mb"] and half["size_mb"] < fp32["size_mb"]

@@ -34,6 +34,7 @@ def test_custom_spec_round_trips():
         (lambda: MeasureSpec(batch_sizes=[]), "at least one batch size"),
         (lambda: MeasureSpec(seq_len=4096), "above 512"),
         (lambda: MeasureSpec(device="tpu"), "Device"),
+        (lambda: MeasureSpec(sweep_seq_lens=[64, 600]), "Sweep sequence lengths"),
         (lambda: DatasetSpec("my.csv"), "text column"),
         (lambda: ModelSpec("  "), "No model"),
         (lambda: RunSpec(variants=[]), "at least one variant"),
@@ -53,3 +54,7 @@ def test_from_json_rejects_unknown_keys_and_bad_json():
         RunSpec.from_json("{nope")
     with pytest.raises(UserError, match="Unknown key"):
         RunSpec.from_dict({"measure": {"batchsizes": [1]}})
+
+
+def test_sweep_lengths_are_sorted_and_skip_the_main_length():
+    assert MeasureSpec(seq_len=128, sweep_seq_lens=[256, 32, 128, 32]).sweep_seq_lens == [32, 256]
