@@ -143,7 +143,7 @@ def to_frame(results: list[dict], baseline: str = BASELINE) -> pd.DataFrame:
             "build_seconds": _num(r.get("build_seconds")),
             "energy_j_per_1k": _num(r.get("energy_j_per_1k")),
             "energy_method": r.get("energy_method") or "",
-            "unstable": _unstable(r.get("stability")),
+            "unstable": _unstable(r.get("stability", r.get("unstable"))),
             "notes": notes_text(r.get("notes")),
             "expectations": expectations_text(r.get("expectations")),
         }

@@ -83,6 +83,8 @@ def main() -> None:
             icon=":material/show_chart:",
         )
 
+    _noise_and_expectations(results)
+
     # ---- charts
     if not ok.empty and sizes:
         c1, c2 = st.columns(2, gap="medium")
@@ -307,3 +309,30 @@ def _facts(rows: list[tuple[str, object]]) -> None:
 
 
 guarded(main)
+
+
+def _noise_and_expectations(results: list[dict]) -> None:
+    """How sure the accuracy is, and whether each variant did what this hardware predicts."""
+    from lib.stats import noise_text
+
+    base = next(
+        (r for r in results if r.get("variant") == "fp32" and r.get("status") == "ok"), None
+    )
+    if base and base.get("n_eval") and base.get("accuracy") is not None:
+        st.caption(
+            f"Accuracy noise on this eval set: {noise_text(int(base['n_eval']), base['accuracy'])}. "
+            "A difference is called significant only when the paired McNemar test against fp32 "
+            "gives p < 0.05."
+        )
+    checks = [
+        (r["variant"], r["expectation_check"])
+        for r in results
+        if isinstance(r.get("expectation_check"), dict) and r["expectation_check"].get("text")
+    ]
+    if checks:
+        with st.expander("Did this hardware behave as expected?", icon=":material/fact_check:"):
+            for variant, check in checks:
+                mark = {True: ":material/check_circle:", False: ":material/error:"}.get(
+                    check.get("agrees"), ":material/help:"
+                )
+                st.markdown(f"{mark} **{variant}**: {check['text']}")
