@@ -324,6 +324,13 @@ def _noise_and_expectations(results: list[dict]) -> None:
             "A difference is called significant only when the paired McNemar test against fp32 "
             "gives p < 0.05."
         )
+    from lib.advice import fastest_runtimes
+
+    advice = [a for a in fastest_runtimes(results) if len(a["runtimes_compared"]) > 1]
+    if advice:
+        with st.expander("Fastest way to serve each technique here", icon=":material/bolt:"):
+            for a in advice:
+                st.markdown(f"- {a['sentence']}")
     checks = [
         (r["variant"], r["expectation_check"])
         for r in results

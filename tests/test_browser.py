@@ -173,7 +173,12 @@ def test_4_a_small_real_run_finishes(page):
     text = page.inner_text("body")
     assert "Finished:" in text, text[:3000]
     no_exception(page)
-    page.get_by_role("button", name="Open the results").click()
+    # The page redraws once when the run ends; then the button to its results is there.
+    button = page.get_by_role("button", name="Open the results")
+    button.wait_for()
+    settle(page, 2)
+    button.click()
+    page.get_by_text("Every variant").first.wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     settle(page, 3)
     no_exception(page)
