@@ -308,9 +308,6 @@ def _facts(rows: list[tuple[str, object]]) -> None:
     st.markdown("  \n".join(lines))
 
 
-guarded(main)
-
-
 def _noise_and_expectations(results: list[dict]) -> None:
     """How sure the accuracy is, and whether each variant did what this hardware predicts."""
     from lib.stats import noise_text
@@ -343,3 +340,6 @@ def _noise_and_expectations(results: list[dict]) -> None:
                     check.get("agrees"), ":material/help:"
                 )
                 st.markdown(f"{mark} **{variant}**: {check['text']}")
+
+
+guarded(main)
