@@ -6,6 +6,18 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
+def keep_main_module():
+    """Streamlit's AppTest runs page scripts as ``__main__`` and leaves them there; a
+    multiprocessing "spawn" child started later would re-run that script. Restore it."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+
+
+@pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory, monkeypatch):
     """Every test gets its own data folder, so nothing touches ~/.leanbench."""
     home = tmp_path_factory.mktemp("leanbench-home")
