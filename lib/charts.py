@@ -127,7 +127,10 @@ def metric_options(df: pd.DataFrame) -> list[str]:
     return out
 
 
-def _layout(fig: go.Figure, title: str, subtitle: str = "") -> go.Figure:
+def titled_layout(
+    fig: go.Figure, title: str, subtitle: str = "", height: int = 440, top: int = 80
+) -> go.Figure:
+    """The one look of every Leanbench chart: a bold title, a grey subtitle, a top legend."""
     text = f"<b>{title}</b>"
     if subtitle:
         text += f"<br><span style='font-size:12px;color:#6B7280'>{subtitle}</span>"
@@ -135,10 +138,10 @@ def _layout(fig: go.Figure, title: str, subtitle: str = "") -> go.Figure:
         title=dict(text=text, x=0, xanchor="left", y=0.97, yanchor="top"),
         template="plotly_white",
         font=FONT,
-        margin=dict(l=60, r=30, t=80, b=60),
+        margin=dict(l=60, r=30, t=top, b=60),
         legend=dict(title=None, orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
         hoverlabel=dict(bgcolor="white", font_size=12),
-        height=440,
+        height=height,
     )
     return fig
 
@@ -150,7 +153,7 @@ def empty_figure(message: str = "No data to plot yet") -> go.Figure:
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return _layout(fig, "")
+    return titled_layout(fig, "")
 
 
 def _fmt(value: float, fmt: str = ".1f") -> str:
@@ -229,7 +232,7 @@ def accuracy_vs_latency(df: pd.DataFrame, batch_size: int) -> go.Figure:
     )
     fig.update_yaxes(title_text="Accuracy (%)", ticksuffix="")
     _pad_y(fig, ok["accuracy"] * 100, ok.get("accuracy_low"), ok.get("accuracy_high"))
-    return _layout(
+    return titled_layout(
         fig,
         f"Accuracy vs latency at batch {batch_size}",
         "Up and to the left is better. Whiskers: p50→p90 latency"
@@ -309,7 +312,7 @@ def metric_bars(df: pd.DataFrame, metric: str) -> go.Figure:
                 lo = min(vals)
                 fig.update_yaxes(range=[max(0, lo - max(5, (max(vals) - lo) * 2)), 100])
     fig.update_yaxes(title_text=f"{m.label} ({m.unit})")
-    return _layout(fig, f"{m.label} ({m.unit}) by variant", subtitle)
+    return titled_layout(fig, f"{m.label} ({m.unit}) by variant", subtitle)
 
 
 def throughput_vs_batch(long_df: pd.DataFrame) -> go.Figure:
@@ -337,7 +340,7 @@ def throughput_vs_batch(long_df: pd.DataFrame) -> go.Figure:
         title_text="Batch size (items)", type="log", tickvals=sorted(long_df["batch_size"].unique())
     )
     fig.update_yaxes(title_text="Throughput (items/s)", rangemode="tozero")
-    return _layout(
+    return titled_layout(
         fig, "Throughput vs batch size", "Items per second at p50 latency; higher is better"
     )
 
@@ -372,4 +375,4 @@ def latency_vs_length(long_df: pd.DataFrame) -> go.Figure:
         )
     fig.update_xaxes(title_text="Sequence length (tokens)")
     fig.update_yaxes(title_text="Latency p50 (ms per batch)", rangemode="tozero")
-    return _layout(fig, "Latency vs sequence length", "Lower is better")
+    return titled_layout(fig, "Latency vs sequence length", "Lower is better")

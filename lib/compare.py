@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from lib.charts import FONT, variant_color
+from lib.charts import titled_layout, variant_color
 from lib.environment import hardware_label
 from lib.errors import UserError
 from lib.results_frame import BASELINE, to_frame
@@ -778,19 +778,7 @@ def numbers_table(rec: Recommendation) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ charts
 def _layout(fig: go.Figure, title: str, subtitle: str = "", height: int = 460) -> go.Figure:
-    text = f"<b>{title}</b>"
-    if subtitle:
-        text += f"<br><span style='font-size:12px;color:#6B7280'>{subtitle}</span>"
-    fig.update_layout(
-        title=dict(text=text, x=0, xanchor="left", y=0.97, yanchor="top"),
-        template="plotly_white",
-        font=FONT,
-        margin=dict(l=60, r=30, t=90, b=60),
-        legend=dict(title=None, orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"),
-        hoverlabel=dict(bgcolor="white", font_size=12),
-        height=height,
-    )
-    return fig
+    return titled_layout(fig, title, subtitle, height=height, top=90)
 
 
 def empty_chart(message: str) -> go.Figure:
