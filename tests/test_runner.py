@@ -16,7 +16,12 @@ def tiny_spec(model_dir, csv, variants=("fp32", "int8")):
         variants=list(variants),
         adapt=AdaptSpec(epochs=5, max_length=16, batch_size=8, learning_rate=3e-3),
         measure=MeasureSpec(
-            batch_sizes=[1, 4], seq_len=16, warmup=1, min_repeats=3, min_seconds=0.0
+            batch_sizes=[1, 4],
+            seq_len=16,
+            sweep_seq_lens=[8],
+            warmup=1,
+            min_repeats=3,
+            min_seconds=0.0,
         ),
     )
 
