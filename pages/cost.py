@@ -29,6 +29,7 @@ from lib.catalog import (  # noqa: E402
     load_user_catalog,
     staleness_warning,
 )
+from lib.compare import fmt_usd  # noqa: E402
 from lib.cost import (  # noqa: E402
     HOURS_PER_MONTH,
     HOURS_PER_YEAR,
@@ -68,16 +69,7 @@ DEMO_PAGE = ROOT / "pages" / "demo.py"
 
 
 # ------------------------------------------------------------------ formatting (plain Python)
-def usd(x: float | None) -> str:
-    """$0.41, $0.028, $1.24, $6,875: enough digits to tell small costs apart."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    if x >= 1000:
-        return f"${x:,.0f}"
-    if x >= 1 or x == 0:
-        return f"${x:,.2f}"
-    decimals = max(2, -math.floor(math.log10(x)) + 1)
-    return f"${x:.{decimals}f}"
+usd = fmt_usd  # one money format across Compare, Cost and the report
 
 
 def usd_h(x: float | None) -> str:

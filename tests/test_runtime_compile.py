@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers import BertConfig, BertForSequenceClassification
 
 from lib import runtimes
 from lib.errors import UserError
 from lib.runtime_compile import CompiledPredictor, pad_to
-from lib.techniques import BuildContext, parse_variant
-
-
-def tiny_classifier():
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=100,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-    )
-    return BertForSequenceClassification(config).eval()
-
-
-def ctx(**kw):
-    return BuildContext(base_path="", tokenizer=None, train=None, **kw)
+from lib.techniques import parse_variant
+from tests.tiny import bare_ctx as ctx
+from tests.tiny import tiny_classifier
 
 
 def batch(rows, length, real=None):

@@ -5,27 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from transformers import BertConfig, BertForSequenceClassification
 
 from lib import runtimes
 from lib.datasets import LabelledText
 from lib.errors import UserError
 from lib.runtime_ort import export_onnx, make_session, validation_batch
 from lib.techniques import BuildContext, apply_chain, parse_variant
+from tests.tiny import tiny_classifier
 
 pytest.importorskip("onnxruntime")
-
-
-def tiny_classifier():
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=100,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-    )
-    return BertForSequenceClassification(config).eval()
 
 
 class WordTokenizer:

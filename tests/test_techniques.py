@@ -1,26 +1,11 @@
 import pytest
 import torch
-from transformers import BertConfig, BertForSequenceClassification
 
 from lib.errors import UserError
 from lib.measure import count_params, serialized_size_mb
-from lib.techniques import BuildContext, apply_chain, parse_variant, techniques
-
-
-def tiny_classifier():
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=100,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-    )
-    return BertForSequenceClassification(config).eval()
-
-
-def ctx(**kw):
-    return BuildContext(base_path="", tokenizer=None, train=None, **kw)
+from lib.techniques import apply_chain, parse_variant, techniques
+from tests.tiny import bare_ctx as ctx
+from tests.tiny import tiny_classifier
 
 
 def test_registry_has_the_spine_techniques_with_plain_language():

@@ -67,3 +67,21 @@ def logits(model, tok, texts=("good film plot", "bad movie actor dull")) -> torc
     batch = tok(list(texts), padding=True, return_tensors="pt")
     with torch.no_grad():
         return model(**dict(batch)).logits
+
+
+def tiny_classifier() -> BertForSequenceClassification:
+    """A 2-layer classifier with random weights, the same every time."""
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=100,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+    )
+    return BertForSequenceClassification(config).eval()
+
+
+def bare_ctx(**kw) -> BuildContext:
+    """A build context for steps that need no data or tokenizer."""
+    return BuildContext(base_path="", tokenizer=None, train=None, **kw)
