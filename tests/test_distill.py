@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from lib.datasets import LabelledText
 from lib.errors import UserError
 from lib.techniques import apply_chain, parse_variant
 from lib.techniques.distill import kept_layers, make_student
-from lib.training import distillation_loss, train
+from lib.training import distillation_loss, teacher_logits, train
 from tests.tiny import (  # noqa: F401 (one_thread: autouse fixture)
     logits,
     make_ctx,
@@ -59,6 +60,30 @@ def test_distillation_loss_goes_down(tmp_path):
         loss_fn=distillation_loss(teacher),
     )
     assert np.mean(report.losses[-4:]) < np.mean(report.losses[:4])
+
+
+def test_precomputed_teacher_answers_give_the_same_loss(tmp_path):
+    """The teacher's logits computed once (batched by length) stand in for running it per step,
+    padding and all: the loss is the same either way."""
+    tok = tiny_tokenizer(tmp_path)
+    texts = ["good", "bad movie bad plot bad", "good good", "bad " * 9, "good film", "bad"]
+    data = LabelledText(texts, np.array([1, 0, 1, 0, 1, 0]), ["neg", "pos"])
+    teacher, student = tiny_model(), tiny_model(seed=1)
+    targets = teacher_logits(teacher, tok, data, max_length=16, batch_size=4)
+    assert targets.shape == (6, 2)
+    idx = np.array([3, 0, 4])  # a training batch mixes lengths, so rows are padded differently
+    batch = dict(tok([texts[i] for i in idx], padding=True, return_tensors="pt"))
+    labels = torch.as_tensor(data.labels[idx])
+    live = distillation_loss(teacher)(student, batch, labels, idx)
+    cached = distillation_loss(teacher, targets=targets)(student, batch, labels, idx)
+    torch.testing.assert_close(cached, live, rtol=1e-4, atol=1e-5)
+    others = targets.clone()
+    others[[1, 2, 5]] = 50.0  # rows outside the batch do not matter...
+    same = distillation_loss(teacher, targets=others)(student, batch, labels, idx)
+    torch.testing.assert_close(same, cached)
+    others[idx] = targets[idx].flip(1) * 10  # ...the batch's own rows do
+    changed = distillation_loss(teacher, targets=others)(student, batch, labels, idx)
+    assert not torch.allclose(changed, cached)
 
 
 def test_distill_trains_caches_and_reports(tmp_path):
