@@ -69,12 +69,22 @@ def _ratio(slow: float | None, fast: float | None) -> float | None:
     return None if slow is None or fast is None else slow / fast
 
 
+def _vs_fp32(best: dict, baseline: dict | None, batch: str, p50: float) -> float | None:
+    """The paired-rounds speed-up where the result has one, else the ratio of the two p50s."""
+    paired = (best.get("speedup_paired") or {}).get(str(batch))
+    if paired:
+        return paired["speedup"]
+    if best is baseline:
+        return 1.0
+    return _ratio(_p50(baseline, batch), p50) if baseline else None
+
+
 def fastest_runtimes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """For each technique chain and batch size: the fastest runtime and what it bought.
 
     One row per (chain, batch) with keys ``chain``, ``batch`` (int), ``runtime``, ``variant``,
     ``p50_ms``, ``runtimes_compared`` (runtime -> p50 ms), ``speedup_vs_eager`` (the same chain
-    on plain PyTorch, None if not measured), ``speedup_vs_fp32`` (fp32 on plain PyTorch),
+    on plain PyTorch, None if not measured), ``speedup_vs_fp32`` (fp32 on plain PyTorch; from the paired rounds where measured),
     ``accuracy``, ``accuracy_delta_vs_eager`` and ``accuracy_delta_vs_fp32`` (fractions, e.g.
     -0.004 = 0.4 points worse), and ``sentence``. Failed results are ignored. Rows follow the
     order in which chains first appear, then batch size.
@@ -108,7 +118,7 @@ def fastest_runtimes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "p50_ms": p50,
                 "runtimes_compared": dict(sorted(timed.items(), key=lambda kv: kv[1])),
                 "speedup_vs_eager": _ratio(timed.get(EAGER), p50) if eager else None,
-                "speedup_vs_fp32": _ratio(_p50(baseline, batch), p50) if baseline else None,
+                "speedup_vs_fp32": _vs_fp32(best, baseline, batch, p50),
                 "accuracy": _accuracy(best),
                 "accuracy_delta_vs_eager": _delta(_accuracy(best), _accuracy(eager)),
                 "accuracy_delta_vs_fp32": _delta(_accuracy(best), _accuracy(baseline)),

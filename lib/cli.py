@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--min-repeats", type=int, default=5)
     r.add_argument("--min-seconds", type=float, default=2.0)
     r.add_argument("--warmup", type=int, default=2)
+    r.add_argument(
+        "--paired-rounds",
+        type=int,
+        default=5,
+        help="rounds of interleaved variant/fp32 timing behind each speed-up (0: none)",
+    )
     r.add_argument("--threads", type=int)
     r.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     r.add_argument(
@@ -139,6 +145,7 @@ def spec_from_args(args: argparse.Namespace):
             warmup=args.warmup,
             min_repeats=args.min_repeats,
             min_seconds=args.min_seconds,
+            paired_rounds=args.paired_rounds,
             threads=args.threads,
             device=args.device,
             energy=args.energy,

@@ -186,6 +186,9 @@ def add_latency(df: pd.DataFrame, batch_size: int = 1) -> pd.DataFrame:
     out["p50_ms"] = out[f"p50_ms_b{b}"] if f"p50_ms_b{b}" in out else math.nan
     out["throughput_per_s"] = out[f"throughput_b{b}"] if f"throughput_b{b}" in out else math.nan
     out["speedup"] = out[f"speedup_vs_fp32_b{b}"] if f"speedup_vs_fp32_b{b}" in out else math.nan
+    for end in ("low", "high"):
+        col = f"speedup_{end}_b{b}"
+        out[f"speedup_{end}"] = out[col] if col in out else math.nan
     return out
 
 
@@ -402,7 +405,8 @@ def pareto_frontier(
 def deltas(df: pd.DataFrame) -> pd.DataFrame:
     """For people: each candidate against its own run's baseline, with significance.
 
-    Accuracy in %, its change in points with the McNemar p-value; speed-up (p50, same batch),
+    Accuracy in %, its change in points with the McNemar p-value; speed-up (same batch; with its
+    95% interval where it comes from paired rounds),
     size ratio and $ per 1M ratio as "x" (above 1 = better than the baseline)."""
     ok = ok_candidates(df)
     if ok.empty:
@@ -433,6 +437,7 @@ def deltas(df: pd.DataFrame) -> pd.DataFrame:
                 "Significant?": sig,
                 f"p95 b{int(r['latency_batch'])} (ms)": _num(r["p95_ms"]),
                 "Speed-up (×)": _num(r["speedup"]),
+                "Speed-up 95% CI": _ci_text(r.get("speedup_low"), r.get("speedup_high")),
                 "Size (MB)": _num(r.get("size_mb")),
                 "Smaller (×)": _num(r.get("size_ratio_vs_fp32")),
                 "$ per 1M": _num(r.get("usd_per_million")),
@@ -442,6 +447,12 @@ def deltas(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     # A column with no value anywhere says nothing: drop it.
     return out[[c for c in out.columns if out[c].notna().any() and (out[c] != "").any()]]
+
+
+def _ci_text(low, high) -> str:
+    """A paired-rounds interval as text (e.g. 1.62–1.81); empty where the run has none."""
+    low, high = _num(low), _num(high)
+    return "" if _isnan(low) or _isnan(high) else f"{low:.2f}–{high:.2f}"
 
 
 # ------------------------------------------------------------------ targets

@@ -120,6 +120,48 @@ def time_predictor(
     return Timing(samples)
 
 
+# Between the segments of interleaved rounds: long enough for the OpenMP workers of the half that
+# just ran to stop spinning (GNU OpenMP spins ~300k iterations, well under a millisecond), so they
+# cannot steal the cores from the other half. ORT sessions here never spin.
+PAIRED_PAUSE_S = 0.05
+
+
+def interleaved_rounds(
+    predictors: dict[str, tuple[Predictor, dict]],
+    *,
+    rounds: int,
+    min_repeats: int,
+    min_seconds: float,
+    device: str = "cpu",
+    pause_s: float = PAIRED_PAUSE_S,
+) -> dict[str, list[float]]:
+    """The p50 of each predictor in each of ``rounds`` rounds, taking turns.
+
+    ``predictors`` maps a name to (predictor, batch); each is warmed up first. Every round times
+    each predictor in a segment of at least ``min_repeats`` calls and ``min_seconds``; the order
+    flips every round (A B, B A, ...) so a machine that speeds up or slows down steadily favours
+    neither. Returns name -> one p50 per round.
+    """
+    names = list(predictors)
+    for predictor, batch in predictors.values():
+        time_predictor(predictor, batch, warmup=1, min_repeats=1, min_seconds=0.0, device=device)
+    out: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            time.sleep(pause_s)
+            predictor, batch = predictors[name]
+            timing = time_predictor(
+                predictor,
+                batch,
+                warmup=0,
+                min_repeats=min_repeats,
+                min_seconds=min_seconds,
+                device=device,
+            )
+            out[name].append(timing.summary()["p50"])
+    return out
+
+
 def _time_cuda(predictor, batch, warmup, min_repeats, min_seconds, max_repeats) -> Timing:
     for _ in range(warmup):
         predictor(batch)

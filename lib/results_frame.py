@@ -3,7 +3,9 @@
 Pure functions, no UI. Two shapes:
 
 - ``to_frame(results)``: wide, one row per variant. Per-batch columns carry the batch size in
-  their name: ``p50_ms_b32``, ``throughput_b32``, ``speedup_vs_fp32_b32`` ...
+  their name: ``p50_ms_b32``, ``throughput_b32``, ``speedup_vs_fp32_b32`` ... The speed-up
+  comes from the paired rounds where a result has them (``speedup_low_b32``/``_high_b32`` its
+  95% interval, ``speedup_basis_b32`` which it is), else from the two separate p50s.
 - ``to_long(results)``: long, one row per (variant, batch size), for charts over batch sizes
   and sequence lengths.
 
@@ -157,6 +159,11 @@ def to_frame(results: list[dict], baseline: str = BASELINE) -> pd.DataFrame:
             if t is None and stats.get("p50"):
                 t = b / (stats["p50"] / 1000)
             row[f"throughput_b{b}"] = _num(t)
+            paired = (r.get("speedup_paired") or {}).get(str(b)) or {}
+            low, high = (paired.get("ci") or [None, None])[:2]
+            row[f"paired_speedup_b{b}"] = _num(paired.get("speedup"))
+            row[f"speedup_low_b{b}"] = _num(low)
+            row[f"speedup_high_b{b}"] = _num(high)
         rows.append(row)
 
     frame = pd.DataFrame(rows)
@@ -165,10 +172,20 @@ def to_frame(results: list[dict], baseline: str = BASELINE) -> pd.DataFrame:
 
     base = _baseline_row(frame, baseline)
     for b in sizes:
+        # The speed-up from rounds in which the variant and fp32 took turns, where the run has
+        # them; else the ratio of the two separate timings.
         col = f"speedup_vs_fp32_b{b}"
         frame[col] = math.nan
         if base is not None and base[f"p50_ms_b{b}"] > 0:
             frame[col] = base[f"p50_ms_b{b}"] / frame[f"p50_ms_b{b}"]
+        paired = frame[f"paired_speedup_b{b}"].notna()
+        frame[f"speedup_basis_b{b}"] = "separate timings"
+        frame.loc[paired, f"speedup_basis_b{b}"] = "paired rounds"
+        frame.loc[paired, col] = frame.loc[paired, f"paired_speedup_b{b}"]
+        if base is not None:
+            frame.loc[frame["variant"] == baseline, col] = 1.0
+            frame.loc[frame["variant"] == baseline, f"speedup_basis_b{b}"] = "the baseline"
+        frame.loc[frame[col].isna(), f"speedup_basis_b{b}"] = ""
     if base is not None:
         frame["accuracy_delta_pts"] = (frame["accuracy"] - base["accuracy"]) * 100
         frame["size_ratio_vs_fp32"] = base["size_mb"] / frame["size_mb"]
@@ -189,6 +206,9 @@ def _batch_columns(b: int) -> list[str]:
         f"cv_b{b}",
         f"throughput_b{b}",
         f"speedup_vs_fp32_b{b}",
+        f"speedup_low_b{b}",
+        f"speedup_high_b{b}",
+        f"speedup_basis_b{b}",
     ]
 
 
@@ -234,6 +254,8 @@ def to_long(
         "cv",
         "throughput_per_s",
         "speedup_vs_fp32",
+        "speedup_low",
+        "speedup_high",
         "accuracy",
         "accuracy_low",
         "accuracy_high",
@@ -261,6 +283,8 @@ def to_long(
                     "cv": w[f"cv_b{b}"],
                     "throughput_per_s": w[f"throughput_b{b}"],
                     "speedup_vs_fp32": w[f"speedup_vs_fp32_b{b}"],
+                    "speedup_low": w[f"speedup_low_b{b}"],
+                    "speedup_high": w[f"speedup_high_b{b}"],
                     "accuracy": w["accuracy"],
                     "accuracy_low": w["accuracy_low"],
                     "accuracy_high": w["accuracy_high"],
@@ -333,6 +357,13 @@ def display_frame(frame: pd.DataFrame, batch_sizes_shown: list[int] | None = Non
         out[f"p99 b{b} (ms)"] = frame[f"p99_ms_b{b}"]
         out[f"Throughput b{b} (items/s)"] = frame[f"throughput_b{b}"]
         out[f"Speed-up b{b} (×)"] = frame[f"speedup_vs_fp32_b{b}"]
+        if frame[f"speedup_low_b{b}"].notna().any():
+            out[f"Speed-up b{b} 95% CI (paired)"] = [
+                f"{lo:.2f} – {hi:.2f}" if not (math.isnan(lo) or math.isnan(hi)) else ""
+                for lo, hi in zip(
+                    frame[f"speedup_low_b{b}"], frame[f"speedup_high_b{b}"], strict=True
+                )
+            ]
     out["Size (MB)"] = frame["size_mb"]
     out["Params (M)"] = frame["params"] / 1e6
     out["Peak memory (MB)"] = frame["peak_memory_mb"]

@@ -235,11 +235,15 @@ def run_isolated(job: dict, timeout_s: float, progress: Callable[[float, str], N
 
 
 def _speedup(baseline: dict, variant: dict) -> float | None:
-    """Baseline p50 / variant p50 at the largest batch size both measured (above 1: faster)."""
+    """Speed-up at the largest batch size both measured (above 1: faster): from the paired
+    rounds where the variant has them, else baseline p50 / variant p50."""
     common = set(baseline.get("latency_ms", {})) & set(variant.get("latency_ms", {}))
     if not common:
         return None
     bs = max(common, key=int)
+    paired = (variant.get("speedup_paired") or {}).get(bs)
+    if paired:
+        return paired["speedup"]
     base, var = baseline["latency_ms"][bs]["p50"], variant["latency_ms"][bs]["p50"]
     return base / var if var else None
 

@@ -80,6 +80,9 @@ class MeasureSpec:
     warmup: int = 2
     min_repeats: int = 5
     min_seconds: float = 2.0
+    # Rounds of variant-then-fp32 timing in the variant's process, for a speed-up that machine
+    # drift cannot bend (lib.stats.paired_speedup); 0 skips them.
+    paired_rounds: int = 5
     threads: int | None = None  # None: all the cores this process may use
     device: str = "cpu"  # cpu, cuda, mps or auto
     eval_batch_size: int = 32
@@ -111,6 +114,14 @@ class MeasureSpec:
         _positive("minimum repeats", self.min_repeats)
         if self.min_seconds < 0:
             raise UserError(f"Minimum seconds cannot be negative (got {self.min_seconds}).")
+        if (
+            not isinstance(self.paired_rounds, int)
+            or isinstance(self.paired_rounds, bool)
+            or not 0 <= self.paired_rounds <= 50
+        ):
+            raise UserError(
+                f"Paired rounds must be a whole number from 0 to 50 (got {self.paired_rounds})."
+            )
         if self.threads is not None:
             _positive("threads", self.threads)
         if self.device not in ("cpu", "cuda", "mps", "auto"):

@@ -52,7 +52,7 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
     from lib import energy, measure, models, runtimes, stats
     from lib.datasets import LabelledText
     from lib.errors import UserError
-    from lib.techniques import BuildContext, apply_chain, parse_variant
+    from lib.techniques import BASELINE, BuildContext, apply_chain, parse_variant
 
     settings = job["measure"]
     device = job["device"]
@@ -159,6 +159,12 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
             )
             energy_result["energy_batch_size"] = bs
 
+    paired = {}
+    if settings.get("paired_rounds") and variant.text != BASELINE:
+        # After the memory sampler stopped: the reference model loaded here is not the variant's.
+        progress(0.98, "timing against fp32, in turns")
+        paired = _paired_speedups(job, settings, predictor, shapes, evals, device)
+
     result = {
         "variant": variant.text,
         "status": "ok",
@@ -184,6 +190,7 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
         "notes": {**ctx.notes, **predictor.notes},
         "predictions": preds.tolist(),
         "unstable": any(s["unstable"] for s in latency.values()),
+        "speedup_paired": paired,  # batch size -> lib.stats.paired_speedup; {} for the baseline
     }
     if energy_result is not None:
         energy_result["energy_details"] = energy_result.pop("details")
@@ -191,6 +198,36 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
     if device == "cuda":
         result["gpu_peak_memory_mb"] = torch.cuda.max_memory_allocated() / 1e6
     return result
+
+
+def _paired_speedups(job, settings, predictor, shapes, evals, device) -> dict[str, dict]:
+    """Speed-up over fp32 at each batch size from rounds in which the two take turns.
+
+    The reference is the baseline served by plain PyTorch, loaded afresh with its own tokenizer
+    (a ``student:`` variant reads different tokens), on the same texts and shapes.
+    """
+    from lib import measure, models, runtimes, stats
+    from lib.techniques import BuildContext
+
+    tokenizer = models.load_tokenizer(job["base_path"])
+    reference = models.load_classifier(job["base_path"]).to(device).eval()
+    ctx = BuildContext(base_path=job["base_path"], tokenizer=tokenizer, train=None, device=device)
+    ref_shapes = [
+        measure.latency_batch(tokenizer, evals, b, settings["seq_len"])
+        for b in settings["batch_sizes"]
+    ]
+    ref = runtimes.runtimes()["eager"].prepare(reference, ctx, ref_shapes)
+    out = {}
+    for bs, batch, ref_batch in zip(settings["batch_sizes"], shapes, ref_shapes, strict=True):
+        rounds = measure.interleaved_rounds(
+            {"variant": (predictor, batch), "fp32": (ref, ref_batch)},
+            rounds=settings["paired_rounds"],
+            min_repeats=max(3, settings["min_repeats"] // 2),
+            min_seconds=settings["min_seconds"] / 4,
+            device=device,
+        )
+        out[str(bs)] = stats.paired_speedup(rounds["fp32"], rounds["variant"])
+    return out
 
 
 def _flops(model, seq_len: int, notes: dict) -> tuple[float | None, int | None]:

@@ -213,6 +213,12 @@ def _headline_metrics(frame: pd.DataFrame, bs: int | None) -> None:
             badge, color, arrow = f"{1 / speed:.2f}× slower", "red", "down"
         if r["variant"] != BASELINE and not math.isnan(delta):
             acc += f" ({delta:+.1f} pts)"
+        low, high = r.get(f"speedup_low_b{bs}", math.nan), r.get(f"speedup_high_b{bs}", math.nan)
+        paired = (
+            ""
+            if math.isnan(low) or math.isnan(high)
+            else f" Speed-up 95% CI {low:.2f}–{high:.2f}x, from rounds timed in turns with fp32."
+        )
         col.metric(
             r["variant"],
             f"{p50:,.1f} ms" if not math.isnan(p50) else "–",
@@ -220,7 +226,8 @@ def _headline_metrics(frame: pd.DataFrame, bs: int | None) -> None:
             delta_color=color,
             delta_arrow=arrow,
             delta_description=acc,
-            help=f"Median (p50) latency of one batch of {bs}, and accuracy on the eval set.",
+            help=f"Median (p50) latency of one batch of {bs}, and accuracy on the eval set."
+            + paired,
             border=True,
             height="stretch",
         )

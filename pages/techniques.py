@@ -203,6 +203,7 @@ def _measure_section(d: dict) -> None:
     seed("tq_min_repeats", int(m["min_repeats"]))
     seed("tq_min_seconds", float(m["min_seconds"]))
     seed("tq_warmup", int(m["warmup"]))
+    seed("tq_paired_rounds", int(m.get("paired_rounds", 5)))
     seed("tq_threads", int(m["threads"] or 0))
     seed("tq_device", m["device"] if m["device"] in DEVICES else "cpu")
     seed("tq_energy", bool(m["energy"]))
@@ -270,6 +271,18 @@ def _measure_section(d: dict) -> None:
         )
     )
     m["threads"] = threads or None
+    m["paired_rounds"] = int(
+        st.number_input(
+            "Paired rounds behind each speed-up",
+            min_value=0,
+            max_value=50,
+            step=1,
+            key="tq_paired_rounds",
+            help="Each variant and fp32 take turns being timed in the same process, round after "
+            "round, so a machine that slows down mid-run slows both alike. The speed-up and its "
+            "95% interval come from these rounds; 0 skips them (faster runs, noisier ratios).",
+        )
+    )
     e1, e2 = st.columns([1, 2])
     m["energy"] = e1.toggle(
         "Measure energy",

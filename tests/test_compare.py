@@ -290,3 +290,14 @@ def test_user_strings_are_escaped_in_charts():
     fig = cmp.accuracy_latency_chart(df)
     text = " ".join(" ".join(t.hovertext or []) for t in fig.data if t.hovertext is not None)
     assert "&lt;b&gt;x&lt;/b&gt;" in text and "<b>x</b>" not in text
+
+
+def test_deltas_show_the_paired_speed_up_and_its_interval():
+    doc = make_doc()
+    int8 = doc["results"][2]
+    int8["speedup_paired"] = {"1": {"speedup": 1.8, "ci": [1.7, 1.9], "rounds": 5}}
+    t = cmp.deltas(cmp.compare_frame([doc], 1, ["c7i.2xlarge"])).set_index("Variant")
+    assert t.loc["int8", "Speed-up (×)"] == pytest.approx(1.8)  # not 25 / 13 from the p50s
+    assert t.loc["int8", "Speed-up 95% CI"] == "1.70–1.90"
+    assert t.loc["half", "Speed-up 95% CI"] == ""
+    assert "Speed-up 95% CI" not in cmp.deltas(cmp.compare_frame([make_doc()], 1, [])).columns

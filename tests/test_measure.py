@@ -26,3 +26,22 @@ def test_timing_summary_percentiles():
     s = measure.Timing([float(x) for x in range(1, 101)]).summary()
     assert s["p50"] == 50.5 and abs(s["p99"] - 99.01) < 1e-9 and s["n"] == 100
     assert abs(s["cv"] - s["std"] / s["mean"]) < 1e-12
+
+
+def test_interleaved_rounds_take_turns_and_flip_the_order():
+    calls = []
+
+    def named(name):
+        return Predictor(lambda batch: calls.append(name), "eager")
+
+    out = measure.interleaved_rounds(
+        {"a": (named("a"), {}), "b": (named("b"), {})},
+        rounds=4,
+        min_repeats=2,
+        min_seconds=0.0,
+        pause_s=0.0,
+    )
+    assert len(out["a"]) == len(out["b"]) == 4 and all(x >= 0 for x in out["a"])
+    timed = calls[4:]  # each warmed up first
+    assert calls[:4] == ["a", "a", "b", "b"]
+    assert timed == ["a"] * 2 + ["b"] * 4 + ["a"] * 4 + ["b"] * 4 + ["a"] * 2  # A B, B A, A B, B A

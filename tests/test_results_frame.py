@@ -73,6 +73,21 @@ def test_wide_frame_one_row_per_variant_with_per_batch_columns():
     assert math.isnan(failed["accuracy"]) and math.isnan(failed["p50_ms_b32"])
 
 
+def test_paired_rounds_give_the_speed_up_and_its_interval():
+    rows = sample()
+    rows[2]["speedup_paired"] = {"32": {"speedup": 1.7, "ci": [1.6, 1.8], "rounds": 5}}
+    df = rf.to_frame(rows).set_index("variant")
+    assert df.loc["int8", "speedup_vs_fp32_b32"] == pytest.approx(1.7)  # not 2.0 from the p50s
+    assert df.loc["int8", "speedup_basis_b32"] == "paired rounds"
+    assert (df.loc["int8", "speedup_low_b32"], df.loc["int8", "speedup_high_b32"]) == (1.6, 1.8)
+    assert df.loc["int8", "speedup_vs_fp32_b1"] == pytest.approx(10 / 6)  # no rounds at b1
+    assert df.loc["int8", "speedup_basis_b1"] == "separate timings"
+    assert df.loc["fp32", "speedup_vs_fp32_b32"] == 1.0
+    shown = rf.display_frame(rf.to_frame(rows)).set_index("Variant")
+    assert shown.loc["int8", "Speed-up b32 95% CI (paired)"] == "1.60 – 1.80"
+    assert shown.loc["half", "Speed-up b32 95% CI (paired)"] == ""
+
+
 def test_optional_fields_are_rendered_when_present():
     rows = sample()
     rows[2] |= {

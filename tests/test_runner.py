@@ -62,6 +62,19 @@ def test_every_variant_is_measured_and_stored(finished_run):
     assert (int8["precision"], half["precision"]) == ("int8", "bf16")
 
 
+def test_each_variant_is_timed_in_turns_with_fp32(finished_run):
+    store, run_id, _, _ = finished_run
+    fp32, int8, half, _ = store.run_document(run_id)["results"]
+    assert fp32["speedup_paired"] == {}  # the baseline against itself says nothing
+    for r in (int8, half):
+        assert set(r["speedup_paired"]) == {"1", "4"}
+        paired = r["speedup_paired"]["4"]
+        assert paired["rounds"] == 5 and len(paired["ratios"]) == 5
+        assert paired["ci"][0] <= paired["speedup"] <= paired["ci"][1]
+    # The expectation verdict judges the paired speed-up at the largest batch.
+    assert int8["speedup_vs_baseline"] == pytest.approx(int8["speedup_paired"]["4"]["speedup"])
+
+
 def test_the_head_was_adapted_and_learned_the_easy_task(finished_run):
     store, run_id, _, _ = finished_run
     doc = store.run_document(run_id)

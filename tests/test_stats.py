@@ -121,3 +121,36 @@ def test_too_few_samples_are_not_judged():
     out = stats.stability([10.0, 30.0, 10.0, 30.0])
     assert out == {**out, "unstable": False, "judged": False}
     assert "too few" in out["reason"]
+
+
+# ---------------------------------------------------------------- paired speed-up
+def test_paired_speedup_is_the_geometric_mean_of_round_ratios():
+    out = stats.paired_speedup([100, 200, 400], [50, 100, 100])  # ratios 2, 2, 4
+    assert out["speedup"] == pytest.approx((2 * 2 * 4) ** (1 / 3))
+    assert out["ratios"] == pytest.approx([2, 2, 4]) and out["rounds"] == 3
+    assert out["baseline_ms"] == 200 and out["variant_ms"] == 100
+    low, high = out["ci"]
+    assert low < out["speedup"] < high
+
+
+def test_paired_speedup_ignores_drift_that_hits_both_halves():
+    # The machine slows down threefold over the rounds: every round still says 2x, exactly.
+    drift = np.linspace(1.0, 3.0, 6)
+    out = stats.paired_speedup(100 * drift, 50 * drift)
+    assert out["speedup"] == pytest.approx(2.0)
+    assert out["ci"] == pytest.approx([2.0, 2.0])
+
+
+def test_paired_speedup_interval_widens_with_disagreeing_rounds():
+    steady = stats.paired_speedup([100] * 5, [50, 51, 49, 50, 50])
+    noisy = stats.paired_speedup([100] * 5, [40, 60, 45, 58, 50])
+    width = lambda o: o["ci"][1] - o["ci"][0]  # noqa: E731
+    assert width(noisy) > 5 * width(steady)
+
+
+def test_paired_speedup_one_round_and_bad_input():
+    assert stats.paired_speedup([90], [30])["ci"] == pytest.approx([3.0, 3.0])
+    with pytest.raises(ValueError):
+        stats.paired_speedup([1, 2], [1])
+    with pytest.raises(ValueError):
+        stats.paired_speedup([1, 0], [1, 1])
