@@ -426,6 +426,8 @@ def deltas(df: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "Variant": r["variant"],
+                "Runtime": (r.get("runtime") if isinstance(r.get("runtime"), str) else "")
+                or "eager",
                 "Where": r["where"],
                 "Cost basis": {"unavailable": "not costed"}.get(
                     r.get("cost_source"), r.get("cost_source") or ""

@@ -226,6 +226,33 @@ def frame_batch_sizes(frame: pd.DataFrame) -> list[int]:
     return sorted(out)
 
 
+GROUPINGS = ("run order", "runtime", "technique")
+
+
+def technique_of(variant: str) -> str:
+    """A variant's technique chain without its runtime: ``distill:3+int8@ort`` -> distill:3+int8."""
+    return str(variant).rsplit("@", 1)[0]
+
+
+def group_rows(frame: pd.DataFrame, by: str = "run order") -> pd.DataFrame:
+    """The wide frame with rows of one runtime (or one technique chain) next to each other.
+
+    Groups appear in the order their first row ran; rows keep the run order inside a group, so
+    ``technique`` puts ``int8`` beside ``int8@ort`` and ``runtime`` all ``@ort`` rows together.
+    """
+    if by not in GROUPINGS:
+        raise ValueError(f"group by one of {', '.join(GROUPINGS)} (got {by!r})")
+    if by == "run order" or frame.empty:
+        return frame
+    if by == "runtime":
+        keys = frame["runtime"].fillna("").replace("", "eager")
+    else:
+        keys = frame["variant"].map(technique_of)
+    first = {k: i for i, k in reversed(list(enumerate(keys)))}
+    order = sorted(range(len(frame)), key=lambda i: (first[keys.iloc[i]], i))
+    return frame.iloc[order]
+
+
 def ok_rows(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty or "status" not in frame.columns:
         return frame

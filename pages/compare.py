@@ -250,8 +250,10 @@ def _deltas_table(df: pd.DataFrame, judged: pd.DataFrame) -> None:
     st.dataframe(table, hide_index=True, width="stretch", column_config=cfg)
     st.caption(
         "Against each run's own fp32 baseline. Δ accuracy in percentage points; significant = "
-        "exact McNemar test on the same examples (p < 0.05). Speed-up = fp32 p50 / variant p50 "
-        "at the same batch; smaller and cheaper = fp32 / variant, so above 1× is better."
+        "exact McNemar test on the same examples (p < 0.05). Speed-up over fp32 at the same "
+        "batch, from paired rounds (its 95% interval beside it) where the run has them, else "
+        "fp32 p50 / variant p50; smaller and cheaper = fp32 / variant, so above 1× is better. "
+        "Click a column title (Runtime, say) to sort by it."
     )
 
 

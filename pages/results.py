@@ -127,7 +127,16 @@ def main() -> None:
 
     # ---- the table
     st.subheader("Every variant")
-    table = results_frame.display_frame(frame)
+    grouping = st.segmented_control(
+        "Group rows by",
+        results_frame.GROUPINGS,
+        default="run order",
+        required=True,
+        key="results_group",
+        help="Runtime: every ONNX Runtime variant together, every compiled one... Technique: "
+        "each chain beside the same chain on other runtimes (int8 next to int8@ort).",
+    )
+    table = results_frame.display_frame(results_frame.group_rows(frame, grouping or "run order"))
     st.dataframe(
         table,
         hide_index=True,
@@ -136,7 +145,9 @@ def main() -> None:
     )
     st.caption(
         "Latency: milliseconds per batch (p50 = median, p90/p99 = slow tail). Throughput: items "
-        "per second at p50. Speed-up: fp32 p50 ÷ variant p50 at the same batch size. "
+        "per second at p50. Speed-up: over fp32 at the same batch size, from rounds in which "
+        "the variant and fp32 took turns in one process (95% interval beside it); runs "
+        "without those rounds use fp32 p50 ÷ variant p50. "
         "Δ accuracy: percentage points against fp32 on the same eval examples. Agreement: "
         "share of examples where the variant predicts what fp32 predicts."
     )

@@ -300,4 +300,5 @@ def test_deltas_show_the_paired_speed_up_and_its_interval():
     assert t.loc["int8", "Speed-up (×)"] == pytest.approx(1.8)  # not 25 / 13 from the p50s
     assert t.loc["int8", "Speed-up 95% CI"] == "1.70–1.90"
     assert t.loc["half", "Speed-up 95% CI"] == ""
+    assert set(t["Runtime"]) == {"eager"}  # to sort ORT and PyTorch rows apart
     assert "Speed-up 95% CI" not in cmp.deltas(cmp.compare_frame([make_doc()], 1, [])).columns

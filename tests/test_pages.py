@@ -342,3 +342,21 @@ def test_a_user_error_in_a_page_is_its_message():
 
     at = AppTest.from_function(page).run()
     assert errors(at) == "Batch sizes must be whole numbers above 0 (got -1)."
+
+
+def test_results_rows_group_by_technique_or_runtime():
+    fp32, half, int8, failed = sample()
+    ort_int8 = {**int8, "variant": "int8@ort", "runtime": "ort"}
+    ort_half = {**failed, "variant": "half@ort", "runtime": "ort"}
+    stored_run(results=[fp32, ort_int8, half, int8, ort_half])
+    at = app("pages/results.py")
+
+    def group(by: str) -> list[str]:
+        control = next(w for w in at.get("button_group") if w.key == "results_group")
+        control.set_value(by).run()
+        assert not at.exception
+        return list(at.dataframe[0].value["Variant"])
+
+    assert group("technique") == ["fp32", "int8@ort", "int8", "half", "half@ort"]
+    assert group("runtime") == ["fp32", "half", "int8", "int8@ort", "half@ort"]
+    assert group("run order") == ["fp32", "int8@ort", "half", "int8", "half@ort"]

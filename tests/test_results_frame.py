@@ -186,3 +186,24 @@ def test_length_frame_from_a_sweep():
     ]
     assert frame["throughput_per_s"].tolist() == [100.0, 25.0]
     assert to_length_frame([{"variant": "x", "status": "ok"}]).empty
+
+
+def test_rows_group_by_runtime_or_technique_keeping_run_order_inside():
+    rows = [
+        result("fp32", 0.9, 10, 100, 90),
+        result("int8", 0.89, 6, 50, 23),
+        result("fp32", 0.9, 8, 90, 90),
+        result("half", 0.9, 9, 95, 45),
+        result("int8", 0.89, 4, 40, 23),
+    ]
+    rows[2].update(variant="fp32@ort", runtime="ort")
+    rows[4].update(variant="int8@ort", runtime="ort")
+    frame = rf.to_frame(rows)
+    assert list(rf.group_rows(frame)["variant"]) == ["fp32", "int8", "fp32@ort", "half", "int8@ort"]
+    by_runtime = rf.group_rows(frame, "runtime")["variant"]
+    assert list(by_runtime) == ["fp32", "int8", "half", "fp32@ort", "int8@ort"]
+    by_technique = rf.group_rows(frame, "technique")["variant"]
+    assert list(by_technique) == ["fp32", "fp32@ort", "int8", "int8@ort", "half"]
+    assert rf.technique_of("distill:3+int8@ort") == "distill:3+int8"
+    with pytest.raises(ValueError):
+        rf.group_rows(frame, "colour")
