@@ -28,6 +28,18 @@ class TrainReport:
     stopped_early: bool  # the time budget ran out
 
 
+def tokenize(tokenizer, data: LabelledText, idx, max_length: int, device: str = "cpu") -> dict:
+    """The texts at ``idx`` as one batch, padded to its longest (at most ``max_length``)."""
+    batch = tokenizer(
+        [data.texts[i] for i in idx],
+        padding=True,
+        truncation=True,
+        max_length=max_length,
+        return_tensors="pt",
+    )
+    return {k: v.to(device) for k, v in batch.items()}
+
+
 def _token_lengths(tokenizer, data: LabelledText, max_length: int) -> np.ndarray:
     ids = tokenizer(list(data.texts), truncation=True, max_length=max_length)["input_ids"]
     return np.array([len(x) for x in ids])
@@ -120,15 +132,9 @@ def train(
             if len(order) < batch_size:
                 order = np.concatenate([order, rng.permutation(len(data))])
             idx, order = order[:batch_size], order[batch_size:]
-        batch = tokenizer(
-            [data.texts[i] for i in idx],
-            padding=True,
-            truncation=True,
-            max_length=max_length,
-            return_tensors="pt",
-        ).to(device)
+        batch = tokenize(tokenizer, data, idx, max_length, device)
         labels = torch.as_tensor(data.labels[idx], device=device)
-        loss = loss_fn(model, dict(batch), labels, idx)
+        loss = loss_fn(model, batch, labels, idx)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -175,14 +181,8 @@ def teacher_logits(
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            batch = tokenizer(
-                [data.texts[i] for i in idx],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            ).to(device)
-            logits = teacher(**dict(batch)).logits.float().cpu()
+            batch = tokenize(tokenizer, data, idx, max_length, device)
+            logits = teacher(**batch).logits.float().cpu()
             if out is None:
                 out = torch.empty(len(data), logits.shape[-1])
             out[torch.as_tensor(idx)] = logits

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from lib import pruned_io
 from lib.errors import UserError
 from lib.techniques import BuildContext, Technique, int_param, register
+from lib.training import tokenize
 
 RECOVER_SECONDS = 120.0
 CALIBRATION_EXAMPLES = 512
@@ -348,15 +349,9 @@ def _gradient_importance(model, layers, ctx: BuildContext):
             ctx.report(
                 0.05 + 0.25 * start / n, f"importance of heads and neurons ({start}/{n} examples)"
             )
-            batch = ctx.tokenizer(
-                [ctx.train.texts[j] for j in chunk],
-                padding=True,
-                truncation=True,
-                max_length=MAX_LENGTH,
-                return_tensors="pt",
-            ).to(ctx.device)
+            batch = tokenize(ctx.tokenizer, ctx.train, chunk, MAX_LENGTH, ctx.device)
             labels = torch.as_tensor(ctx.train.labels[chunk], device=ctx.device)
-            loss = F.cross_entropy(model(**dict(batch)).logits, labels, reduction="sum")
+            loss = F.cross_entropy(model(**batch).logits, labels, reduction="sum")
             grads = torch.autograd.grad(loss, list(gates.values()))
             for (i, kind), g in zip(gates.keys(), grads, strict=True):
                 target = head_scores if kind == "head" else neuron_scores
