@@ -279,6 +279,12 @@ def spec_lines(spec: dict) -> list[tuple[str, str]]:
             f"{ms.get('seq_len')} tokens · at least {ms.get('min_repeats')} repeats and "
             f"{ms.get('min_seconds')} s · threads: {threads} · device: {ms.get('device')}",
         ),
+        (
+            "Speed-ups",
+            f"{ms.get('paired_rounds', 5)} rounds taking turns with fp32"
+            if ms.get("paired_rounds", 5)
+            else "fp32 p50 ÷ variant p50 (no paired rounds)",
+        ),
         ("Energy", f"on ({ms.get('country')})" if ms.get("energy") else "off"),
     ]
 
