@@ -281,8 +281,8 @@ def spec_lines(spec: dict) -> list[tuple[str, str]]:
         ),
         (
             "Speed-ups",
-            f"{ms.get('paired_rounds', 5)} rounds taking turns with fp32"
-            if ms.get("paired_rounds", 5)
+            f"{ms['paired_rounds']} rounds taking turns with fp32"
+            if ms.get("paired_rounds")
             else "fp32 p50 ÷ variant p50 (no paired rounds)",
         ),
         ("Energy", f"on ({ms.get('country')})" if ms.get("energy") else "off"),
