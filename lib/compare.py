@@ -580,11 +580,23 @@ def _where(r: pd.Series) -> str:
     return f"{r['variant']} on {r['where']}"
 
 
+# What lib.projection writes into a GPU projection's assumptions when it prices int8 as fp16.
+INT8_AS_FP16 = "int8 projected at the fp16 peak"
+
+
 def _cost_text(r: pd.Series) -> str:
     text = f"{fmt_usd(r['usd_per_million'])} per 1M requests"
-    if r.get("cost_source") == "projected":
-        text += f" (projected from {r['hardware']})"
-    return text
+    if r.get("cost_source") != "projected":
+        return text
+    how = str(r.get("cost_assumptions") or "")
+    if "TFLOP/s" not in how:  # a CPU instance, scaled from the measurement
+        return text + f" (projected from {r['hardware']})"
+    # An accelerator, projected from the model's FLOPs: say so, and that an int8 variant is
+    # priced as the same model in fp16 there (its int8 kernels here are CPU ones).
+    text += " (projected from the model's FLOPs on that accelerator"
+    if INT8_AS_FP16 in how:
+        text += ", its int8 counted as fp16"
+    return text + ")"
 
 
 def recommend(df: pd.DataFrame, targets: Targets | None = None) -> Recommendation:

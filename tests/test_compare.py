@@ -302,3 +302,21 @@ def test_deltas_show_the_paired_speed_up_and_its_interval():
     assert t.loc["half", "Speed-up 95% CI"] == ""
     assert set(t["Runtime"]) == {"eager"}  # to sort ORT and PyTorch rows apart
     assert "Speed-up 95% CI" not in cmp.deltas(cmp.compare_frame([make_doc()], 1, [])).columns
+
+
+def test_recommendation_says_how_a_gpu_price_was_projected():
+    gpu = cmp.recommend(cmp.compare_frame([make_doc()], 1, ["L4 (owned)"]))
+    assert gpu.sentence.startswith("half on L4 (owned)")
+    assert "(projected from the model's FLOPs on that accelerator)" in gpu.sentence
+    # int8 on a GPU is priced as fp16 (its int8 kernels here are CPU ones): the sentence says so.
+    only_int8 = make_doc(
+        results=[
+            result("fp32", "fp32", 0.86, 25, 400, 90.0),
+            result("int8", "int8", 0.852, 13, 210, 23.0, p=0.3),
+        ]
+    )
+    int8 = cmp.recommend(cmp.compare_frame([only_int8], 1, ["L4 (owned)"]))
+    assert int8.sentence.startswith("int8 on L4 (owned)")
+    assert "on that accelerator, its int8 counted as fp16)" in int8.sentence
+    cpu = cmp.recommend(cmp.compare_frame([make_doc()], 1, ["c7i.2xlarge"]))
+    assert "(projected from AMD EPYC" in cpu.sentence and "FLOPs" not in cpu.sentence
