@@ -204,6 +204,18 @@ def load_cached(entry: Path | None):
     return load_pruned(entry), meta
 
 
+def reuse_cached(entry: Path | None, ctx):
+    """The model cached at ``entry`` on ``ctx.device``, with the notes it was built with copied
+    into ``ctx.notes`` (plus ``cached: True``); None when there is none yet."""
+    cached = load_cached(entry)
+    if cached is None:
+        return None
+    model, meta = cached
+    ctx.notes.update(meta.get("notes", {}))
+    ctx.notes["cached"] = True
+    return model.to(ctx.device)
+
+
 def store_cached(model, entry: Path | None, meta: dict[str, Any], tokenizer=None) -> None:
     """Write to a temporary folder, then rename: a crash never leaves half an entry."""
     if entry is None:

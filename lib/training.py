@@ -17,6 +17,9 @@ from lib.datasets import LabelledText
 # training data; the default is plain cross-entropy.
 LossFn = Callable[[torch.nn.Module, dict, torch.Tensor, np.ndarray], torch.Tensor]
 Progress = Callable[[float, str], None]
+# Part of the cache key of every model trained here: a change to how training runs that could
+# change the result (batching, where the teacher's answers come from) gets a new name.
+RECIPE = "teacher-logits-once, length-grouped"
 
 
 @dataclass

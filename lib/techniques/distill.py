@@ -26,6 +26,7 @@ from lib import pruned_io
 from lib.errors import UserError
 from lib.techniques import BuildContext, Technique, int_param, register
 from lib.techniques.prune import MAX_LENGTH, number_option, split_options
+from lib.training import RECIPE
 
 DEFAULT_EXAMPLES = 8000
 TEMPERATURE = 2.0
@@ -117,15 +118,12 @@ def _distill(model, param, ctx: BuildContext):
             "train": ctx.train.fingerprint(),
             "seed": ctx.seed,
             "max_length": MAX_LENGTH,
-            "recipe": "teacher-logits-once, length-grouped",
+            "recipe": RECIPE,
         },
     )
-    cached = pruned_io.load_cached(entry)
+    cached = pruned_io.reuse_cached(entry, ctx)
     if cached is not None:
-        student, meta = cached
-        ctx.notes.update(meta.get("notes", {}))
-        ctx.notes["cached"] = True
-        return student.to(ctx.device)
+        return cached
 
     from lib.training import distillation_loss, teacher_logits, train
 
@@ -207,16 +205,13 @@ def _student(model, param, ctx: BuildContext):
             "train": ctx.train.fingerprint(),
             "seed": ctx.seed,
             "distil": distil,
-            "recipe": "teacher-logits-once, length-grouped",
+            "recipe": RECIPE,
         },
     )
-    cached = pruned_io.load_cached(entry)
+    cached = pruned_io.reuse_cached(entry, ctx)
     if cached is not None:
-        student, meta = cached
-        ctx.notes.update(meta.get("notes", {}))
-        ctx.notes["cached"] = True
         ctx.tokenizer = tokenizer
-        return student.to(ctx.device)
+        return cached
 
     if models.head_matches(config, names):
         student = models.load_classifier(resolved.location, resolved.is_local)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from lib import pruned_io
 from lib.errors import UserError
 from lib.techniques import BuildContext, Technique, int_param, register
-from lib.training import tokenize
+from lib.training import RECIPE, tokenize
 
 RECOVER_SECONDS = 120.0
 CALIBRATION_EXAMPLES = 512
@@ -208,15 +208,12 @@ def _structured(model, param, ctx: BuildContext):
                 "model": pruned_io.model_fingerprint(model),
                 "settings": settings,
                 "train": ctx.train.fingerprint(),
-                "recipe": "teacher-logits-once, length-grouped",
+                "recipe": RECIPE,
             },
         )
-        cached = pruned_io.load_cached(entry)
+        cached = pruned_io.reuse_cached(entry, ctx)
         if cached is not None:
-            pruned, meta = cached
-            ctx.notes.update(meta.get("notes", {}))
-            ctx.notes["cached"] = True
-            return pruned.to(ctx.device)
+            return cached
 
     teacher = copy.deepcopy(model) if recover_s > 0 and has_data else None
     t0 = time.perf_counter()
