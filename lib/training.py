@@ -29,6 +29,7 @@ class TrainReport:
     final_loss: float
     losses: list[float]
     stopped_early: bool  # the time budget ran out
+    teacher_seconds: float = 0.0  # part of ``seconds``: the teacher's answers, when distilling
 
 
 def tokenize(tokenizer, data: LabelledText, idx, max_length: int, device: str = "cpu") -> dict:
@@ -229,3 +230,43 @@ def distillation_loss(
         return alpha * soft + (1 - alpha) * hard
 
     return loss_fn
+
+
+def train_distilled(
+    student: torch.nn.Module,
+    teacher: torch.nn.Module,
+    tokenizer,
+    data: LabelledText,
+    *,
+    temperature: float = 2.0,
+    alpha: float = 0.5,
+    max_length: int = 64,
+    time_budget_s: float | None = None,
+    progress: Progress | None = None,
+    device: str = "cpu",
+    **settings,
+) -> TrainReport:
+    """``train`` the student to copy the teacher (``distillation_loss``): the teacher answers
+    every example once up front, batches group texts of similar length. The teacher's pass counts
+    against the time budget and in the report's ``seconds`` (``teacher_seconds`` says how much).
+    ``settings`` go to ``train`` (epochs, batch_size, learning_rate, seed...)."""
+    start = time.perf_counter()
+    if progress:
+        progress(0.0, "the teacher answers the training examples once")
+    targets = teacher_logits(teacher, tokenizer, data, max_length=max_length, device=device)
+    teacher_s = time.perf_counter() - start
+    report = train(
+        student,
+        tokenizer,
+        data,
+        max_length=max_length,
+        loss_fn=distillation_loss(teacher, temperature=temperature, alpha=alpha, targets=targets),
+        time_budget_s=None if time_budget_s is None else max(1.0, time_budget_s - teacher_s),
+        progress=progress,
+        device=device,
+        group_by_length=True,
+        **settings,
+    )
+    report.seconds += teacher_s
+    report.teacher_seconds = teacher_s
+    return report

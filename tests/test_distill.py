@@ -94,6 +94,7 @@ def test_distill_trains_caches_and_reports(tmp_path):
     assert len(student.bert.encoder.layer) == 2
     assert ctx.notes["student_layers"] == [0, 2] and ctx.notes["distill_steps"] == 4
     assert any("distilling into 2 layers" in m for m in messages)
+    assert 0 < ctx.notes["teacher_logits_seconds"] < ctx.notes["distill_seconds"]  # included
     ctx2 = make_ctx(tmp_path, cache=True)
     again = apply_chain(tiny_model(), parse_variant("distill:2/examples=64"), ctx2)
     assert ctx2.notes["cached"] is True

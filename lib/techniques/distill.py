@@ -18,7 +18,6 @@ split, so the second run of the same variant loads the trained student at once.
 from __future__ import annotations
 
 import copy
-import time
 
 import torch
 
@@ -125,36 +124,29 @@ def _distill(model, param, ctx: BuildContext):
     if cached is not None:
         return cached
 
-    from lib.training import distillation_loss, teacher_logits, train
+    from lib.training import train_distilled
 
-    t0 = time.perf_counter()
-    ctx.report(0.0, "the teacher answers the training examples once")
-    targets = teacher_logits(
-        model, ctx.tokenizer, ctx.train, max_length=MAX_LENGTH, device=ctx.device
-    )
-    teacher_s = time.perf_counter() - t0
-    report = train(
+    report = train_distilled(
         student,
+        model,
         ctx.tokenizer,
         ctx.train,
-        epochs=epochs,
-        batch_size=BATCH_SIZE,
+        temperature=settings["temperature"],
+        alpha=settings["alpha"],
         max_length=MAX_LENGTH,
-        learning_rate=LEARNING_RATE,
-        seed=ctx.seed,
-        loss_fn=distillation_loss(
-            model, temperature=settings["temperature"], alpha=settings["alpha"], targets=targets
-        ),
         time_budget_s=TIME_BUDGET_S,
         progress=lambda f, m: ctx.report(f, f"distilling into {len(chosen)} layers: {m}"),
         device=ctx.device,
-        group_by_length=True,
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        learning_rate=LEARNING_RATE,
+        seed=ctx.seed,
     )
     notes = {
         "teacher_layers": total,
         "student_layers": chosen,
-        "distill_seconds": teacher_s + report.seconds,  # everything the user waits for
-        "teacher_logits_seconds": teacher_s,
+        "distill_seconds": report.seconds,  # everything the user waits for, the teacher's too
+        "teacher_logits_seconds": report.teacher_seconds,
         "distill_steps": report.steps,
         "distill_examples_seen": report.steps * BATCH_SIZE,
         "distill_final_loss": report.final_loss,
@@ -217,7 +209,7 @@ def _student(model, param, ctx: BuildContext):
         student = models.load_classifier(resolved.location, resolved.is_local)
         notes = {"student": param, "student_training": "none: its own head fits the labels"}
     else:
-        from lib.training import cross_entropy, distillation_loss, teacher_logits, train
+        from lib.training import train, train_distilled
 
         student = models.load_classifier(
             resolved.location,
@@ -227,28 +219,20 @@ def _student(model, param, ctx: BuildContext):
             label2id={n: i for i, n in enumerate(names)},
             ignore_mismatched_sizes=True,
         ).to(ctx.device)
-        report = train(
-            student,
-            tokenizer,
-            ctx.train,
-            epochs=epochs,
-            batch_size=BATCH_SIZE,
+        common = dict(
             max_length=MAX_LENGTH,
-            learning_rate=5e-5,
-            seed=ctx.seed,
-            loss_fn=distillation_loss(
-                model,
-                targets=teacher_logits(
-                    model, ctx.tokenizer, ctx.train, max_length=MAX_LENGTH, device=ctx.device
-                ),
-            )
-            if distil
-            else cross_entropy,
             time_budget_s=TIME_BUDGET_S,
             progress=lambda f, m: ctx.report(f, f"training the student: {m}"),
             device=ctx.device,
-            group_by_length=True,
+            epochs=epochs,
+            batch_size=BATCH_SIZE,
+            learning_rate=5e-5,
+            seed=ctx.seed,
         )
+        if distil:
+            report = train_distilled(student, model, tokenizer, ctx.train, **common)
+        else:
+            report = train(student, tokenizer, ctx.train, group_by_length=True, **common)
         notes = {
             "student": param,
             "student_training": "distilled from the baseline"

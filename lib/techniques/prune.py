@@ -245,33 +245,27 @@ def _structured(model, param, ctx: BuildContext):
     }
 
     if teacher is not None:
-        from lib.training import distillation_loss, teacher_logits, train
+        from lib.training import train_distilled
 
         ctx.report(0.3, f"recovery fine-tune (up to {recover_s:.0f} s)")
-        t0 = time.perf_counter()
-        targets = teacher_logits(
-            teacher, ctx.tokenizer, ctx.train, max_length=MAX_LENGTH, device=ctx.device
-        )
-        teacher_s = time.perf_counter() - t0
-        report = train(
+        report = train_distilled(
             model,
+            teacher,
             ctx.tokenizer,
             ctx.train,
-            epochs=1.0,
-            batch_size=16,
             max_length=MAX_LENGTH,
-            learning_rate=5e-5,
-            seed=ctx.seed,
-            loss_fn=distillation_loss(teacher, targets=targets),
-            time_budget_s=max(1.0, recover_s - teacher_s),
+            time_budget_s=recover_s,
             progress=lambda f, m: ctx.report(0.3 + 0.7 * f, f"recovery: {m}"),
             device=ctx.device,
-            group_by_length=True,
+            epochs=1.0,
+            batch_size=16,
+            learning_rate=5e-5,
+            seed=ctx.seed,
         )
         del teacher
         notes.update(
             {
-                "recovery_seconds": teacher_s + report.seconds,
+                "recovery_seconds": report.seconds,
                 "recovery_steps": report.steps,
                 "recovery_stopped_by_budget": report.stopped_early,
                 "recovery": "distilled from the unpruned model's outputs",
