@@ -27,7 +27,7 @@ PAGES: dict[str, list[st.Page]] = {
 
 def _settings() -> None:
     """Where runs are stored: $LEANBENCH_STORE, or a URL typed here, or SQLite in ~/.leanbench."""
-    from lib.data_dir import default_store_url
+    from lib.paths import default_store_url
 
     with st.sidebar.expander("Settings", icon=":material/settings:"):
         if "store_url_input" not in st.session_state:

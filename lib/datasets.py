@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib.assets import asset_path
 from lib.errors import UserError
+from lib.paths import asset_path
 from lib.spec import BUILTIN_DATASETS, DatasetSpec
 
 EVAL_SHARE = 0.2  # of each class, held out for evaluation

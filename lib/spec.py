@@ -81,7 +81,7 @@ class MeasureSpec:
     min_repeats: int = 5
     min_seconds: float = 2.0
     # Rounds of variant-then-fp32 timing in the variant's process, for a speed-up that machine
-    # drift cannot bend (lib.stats.paired_speedup); 0 skips them.
+    # drift cannot bend (lib.measure.stats.paired_speedup); 0 skips them.
     paired_rounds: int = 5
     threads: int | None = None  # None: all the cores this process may use
     device: str = "cpu"  # cpu, cuda, mps or auto

@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from lib.data_dir import default_store_url
 from lib.errors import UserError
+from lib.paths import default_store_url
 
 metadata = sa.MetaData()
 

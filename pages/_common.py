@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lib.data_dir import data_dir, default_store_url
 from lib.errors import UserError
+from lib.paths import default_store_url, user_dir
 from lib.spec import (
     BUILTIN_DATASETS,
     BUILTIN_MODEL,
@@ -178,7 +178,7 @@ def seed(key: str, value: Any) -> None:
 # ------------------------------------------------------------------ starting runs
 def start_run(spec: RunSpec) -> str:
     """Start ``spec`` in a detached worker process and remember its id in the session."""
-    from lib import jobs
+    from lib.execution import jobs
 
     run_id = jobs.start_background(spec, get_store())
     st.session_state["run_id"] = run_id
@@ -199,7 +199,7 @@ def active_run(store) -> dict | None:
 
 def reap(store) -> None:
     """Mark runs whose worker died as interrupted (never fails the page)."""
-    from lib import jobs
+    from lib.execution import jobs
 
     try:
         jobs.reap_dead_runs(store)
@@ -295,7 +295,7 @@ def save_upload(raw: bytes, name: str, folder: Path | None = None) -> Path:
     ext = Path(name).suffix.lower().lstrip(".") or "csv"
     if ext not in UPLOAD_TYPES:
         raise UserError(f"{name}: upload a .csv or .jsonl file (got .{ext}).")
-    folder = folder or data_dir() / "uploads"
+    folder = folder or user_dir() / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(raw).hexdigest()[:16]}.{ext}"
     if not path.exists():

@@ -2,7 +2,7 @@
 service-level target, and read which variant to ship in one sentence, with the charts, the
 deltas table and a report to share.
 
-A thin page: it gathers the choices, calls ``lib.compare`` / ``lib.report`` and draws the answer.
+A thin page: it gathers the choices, calls ``lib.compare.model`` / ``lib.report.html`` and draws the answer.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:  # `streamlit run pages/compare.py` on its own
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from lib import compare as cmp  # noqa: E402
+from lib.compare import model as cmp  # noqa: E402
 from pages._common import get_store, guarded, run_label  # noqa: E402
 
 EMPTY_MESSAGE = (
@@ -53,7 +53,7 @@ def _link(page: str, label: str, icon: str) -> None:
 
 
 def _empty_state() -> None:
-    from lib.demo import demo_available, load_demo
+    from lib.demo.story import demo_available, load_demo
 
     st.info(EMPTY_MESSAGE, icon=":material/info:")
     left, right = st.columns(2)
@@ -70,7 +70,7 @@ def _empty_state() -> None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _frame(docs_json: str, batch: int, options: tuple[str, ...], a: dict) -> pd.DataFrame:
-    from lib.cost import CostAssumptions
+    from lib.cost.model import CostAssumptions
 
     return cmp.compare_frame(
         json.loads(docs_json), batch, list(options), None, CostAssumptions(**a)
@@ -79,14 +79,14 @@ def _frame(docs_json: str, batch: int, options: tuple[str, ...], a: dict) -> pd.
 
 @st.cache_data(show_spinner=False)
 def _option_names() -> list[str]:
-    from lib.catalog import load_catalog
-    from lib.cost import hardware_options
+    from lib.cost.catalog import load_catalog
+    from lib.cost.model import hardware_options
 
     return [o.name for o in hardware_options(load_catalog())]
 
 
 def _batch_sizes(docs: list[dict]) -> list[int]:
-    from lib.results_frame import batch_sizes
+    from lib.results.frame import batch_sizes
 
     return batch_sizes([r for d in docs for r in d["results"]])
 
@@ -180,7 +180,7 @@ def _answer(box, rec: cmp.Recommendation) -> None:
 
 
 def _downloads(box, docs, df, rec, targets, options, a) -> None:
-    from lib import report
+    from lib.report import html as report
 
     stamp = "-".join(d["run_id"] for d in docs)[:60]
 
@@ -258,7 +258,7 @@ def _deltas_table(df: pd.DataFrame, judged: pd.DataFrame) -> None:
 
 
 def main() -> None:
-    from lib.cost import CostAssumptions
+    from lib.cost.model import CostAssumptions
 
     st.title("Compare and decide")
     st.caption(

@@ -1,7 +1,7 @@
 """Cost: what each variant costs per 1M requests on cloud instances and on hardware you buy.
 
 A thin page: it gathers the input (a stored run or an uploaded results.json, the assumptions, the
-price catalogue with the user's edits), calls ``lib.cost`` / ``lib.cost_charts`` and draws the
+price catalogue with the user's edits), calls ``lib.cost.model`` / ``lib.cost.charts`` and draws the
 answer. Every number on it can be traced to its inputs: the table carries them, and each row's
 story (one click away) fills the formulas in with the values used.
 """
@@ -22,15 +22,15 @@ if str(ROOT) not in sys.path:  # `streamlit run pages/cost.py` on its own
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from lib.catalog import (  # noqa: E402
+from lib.compare.model import fmt_usd  # noqa: E402
+from lib.cost.catalog import (  # noqa: E402
     Catalog,
     catalog_date_range,
     load_catalog,
     load_user_catalog,
     staleness_warning,
 )
-from lib.compare import fmt_usd  # noqa: E402
-from lib.cost import (  # noqa: E402
+from lib.cost.model import (  # noqa: E402
     HOURS_PER_MONTH,
     HOURS_PER_YEAR,
     PRICINGS,
@@ -712,7 +712,7 @@ def _chart(fig, key: str) -> None:
 
 
 def main() -> None:
-    from lib import cost_charts
+    from lib.cost import charts as cost_charts
 
     st.title("What it costs")
     st.caption(

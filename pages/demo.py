@@ -14,8 +14,8 @@ if str(ROOT) not in sys.path:  # `streamlit run pages/demo.py` on its own
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from lib import compare as cmp  # noqa: E402
-from lib import demo  # noqa: E402
+from lib.compare import model as cmp  # noqa: E402
+from lib.demo import story as demo  # noqa: E402
 from pages._common import get_store, guarded  # noqa: E402
 
 FINISHED = ("done", "failed", "interrupted")
@@ -116,7 +116,7 @@ def _choice(df: pd.DataFrame) -> None:
 
 
 def _tradeoff(df: pd.DataFrame, docs: list[dict]) -> None:
-    from lib.results_frame import summary_sentence, to_frame
+    from lib.results.frame import summary_sentence, to_frame
 
     st.markdown(
         "### 2 · The trade-off\nUp and to the left is better. The bold points are the Pareto "
@@ -130,7 +130,7 @@ def _tradeoff(df: pd.DataFrame, docs: list[dict]) -> None:
 
 
 def _money(df: pd.DataFrame) -> None:
-    from lib.cost import CostAssumptions
+    from lib.cost.model import CostAssumptions
 
     a = CostAssumptions()
     st.markdown(

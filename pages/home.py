@@ -97,7 +97,7 @@ def main() -> None:
 
 
 def _latest(store) -> None:
-    from lib import results_frame
+    from lib.results import frame as results_frame
 
     done = next((r for r in store.list_runs(limit=50) if r["status"] == "done"), None)
     with st.container(border=True):

@@ -34,7 +34,7 @@ DATA_MODES = {"builtin": "Built-in dataset", "upload": "My own file (CSV or JSON
 @st.cache_data(show_spinner=False, max_entries=64)
 def _model_facts(identity: str, location: str, is_local: bool) -> dict:
     """Read a model's config once per identity (changes when its files change)."""
-    from lib import models
+    from lib.models import load as models
 
     config = models.load_config(models.ResolvedModel(location, is_local, identity))
     id2label = getattr(config, "id2label", None) or {}
@@ -87,7 +87,7 @@ def main() -> None:
 
 
 def _model_section(d: dict) -> None:
-    from lib import models
+    from lib.models import load as models
 
     source = d["model"]["source"]
     if source == BUILTIN_MODEL:
@@ -182,7 +182,7 @@ def _model_section(d: dict) -> None:
 
 def check_local_model(path: str):
     """A local model folder, resolved and its config read; UserError says what is wrong."""
-    from lib import models
+    from lib.models import load as models
 
     if not Path(path).expanduser().exists():
         raise UserError(f"Model folder not found: {path}. Check the path.")

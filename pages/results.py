@@ -23,7 +23,8 @@ FINISHED = ("done", "failed", "interrupted")
 
 
 def main() -> None:
-    from lib import charts, results_frame
+    from lib.results import charts
+    from lib.results import frame as results_frame
 
     st.title("Results")
     store = get_store()
@@ -203,7 +204,7 @@ def _empty_state() -> None:
 
 def _headline_metrics(frame: pd.DataFrame, bs: int | None) -> None:
     """One card per variant: p50 latency at the largest batch, speed-up, accuracy change."""
-    from lib.results_frame import BASELINE, ok_rows
+    from lib.results.frame import BASELINE, ok_rows
 
     ok = ok_rows(frame)
     if ok.empty or bs is None or f"p50_ms_b{bs}" not in ok.columns:
@@ -328,7 +329,7 @@ def _facts(rows: list[tuple[str, object]]) -> None:
 
 def _noise_and_expectations(results: list[dict]) -> None:
     """How sure the accuracy is, and whether each variant did what this hardware predicts."""
-    from lib.stats import noise_text
+    from lib.measure.stats import noise_text
 
     base = next(
         (r for r in results if r.get("variant") == "fp32" and r.get("status") == "ok"), None
@@ -339,7 +340,7 @@ def _noise_and_expectations(results: list[dict]) -> None:
             "A difference is called significant only when the paired McNemar test against fp32 "
             "gives p < 0.05."
         )
-    from lib.advice import fastest_runtimes
+    from lib.results.advice import fastest_runtimes
 
     advice = [a for a in fastest_runtimes(results) if len(a["runtimes_compared"]) > 1]
     if advice:

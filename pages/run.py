@@ -1,6 +1,6 @@
 """Run: start the benchmark in a background worker and watch it, step by step.
 
-The worker is a detached process (lib.jobs): reloading the browser, switching pages or closing
+The worker is a detached process (lib.execution.jobs): reloading the browser, switching pages or closing
 the tab does not touch it. This page only reads the store, every 2 seconds while a run is live.
 """
 
@@ -129,7 +129,7 @@ def _setup(store) -> None:
 
 def _check_model(model_spec) -> None:
     """Fast local checks (folder exists and is a model); no network."""
-    from lib import models
+    from lib.models import load as models
 
     models.resolve(model_spec)
 
@@ -189,7 +189,7 @@ def _watch(run_id: str, was_live: bool) -> None:
 
 
 def _watch_body(run_id: str, was_live: bool) -> None:
-    from lib import results_frame
+    from lib.results import frame as results_frame
 
     store = get_store()
     run = store.get_run(run_id)
@@ -304,7 +304,7 @@ def _steps(spec: dict, events: list[dict], results: list[dict], status: str) -> 
 
 
 def _small_table(ok: pd.DataFrame) -> pd.DataFrame:
-    from lib.results_frame import frame_batch_sizes
+    from lib.results.frame import frame_batch_sizes
 
     out = pd.DataFrame({"Variant": ok["variant"], "Accuracy (%)": ok["accuracy"] * 100})
     for b in frame_batch_sizes(ok):
@@ -315,9 +315,9 @@ def _small_table(ok: pd.DataFrame) -> pd.DataFrame:
 
 
 def _log_tail(run_id: str) -> None:
-    from lib.data_dir import data_dir
+    from lib.paths import user_dir
 
-    path = data_dir() / "logs" / f"{run_id}.log"
+    path = user_dir() / "logs" / f"{run_id}.log"
     if path.exists():
         lines = path.read_text(errors="replace").splitlines()[-25:]
         if lines:

@@ -26,7 +26,7 @@ DEVICES = {
 
 @st.cache_data(show_spinner=False)
 def _this_machine() -> dict:
-    from lib.environment import cpu_model_and_flags
+    from lib.measure.environment import cpu_model_and_flags
 
     model, flags = cpu_model_and_flags()
     return {"cpu_model": model, "cpu_flags": flags}
@@ -55,7 +55,7 @@ def split_variants(variants: list[str], names: list[str]) -> tuple[dict, list[st
 
 
 def main() -> None:
-    from lib.runtimes import runtimes
+    from lib.runtimes.registry import runtimes
     from lib.techniques import parse_variant, techniques
 
     st.title("Techniques")
@@ -183,7 +183,7 @@ def _placeholder(help_text: str) -> str:
 
 def _warn_expected(variant: str, machine: dict) -> None:
     try:
-        from lib.expectations import expectations_for
+        from lib.measure.expectations import expectations_for
 
         device = draft()["measure"].get("device", "cpu")
         found = expectations_for(variant, {**machine, "device": device})

@@ -16,8 +16,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lib import models  # noqa: E402
-from lib.assets import asset_path  # noqa: E402
+from lib.models import load as models  # noqa: E402
+from lib.paths import asset_path  # noqa: E402
 
 BATCH, SEQ, ROUNDS = 32, 128, 5
 

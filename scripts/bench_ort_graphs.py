@@ -22,9 +22,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lib import adapt, datasets, measure, models  # noqa: E402
-from lib import runtime_ort as ro  # noqa: E402
+from lib import datasets  # noqa: E402
+from lib.measure import latency as measure
+from lib.models import load as models  # noqa: E402
+from lib.runtimes import ort as ro  # noqa: E402
 from lib.spec import AdaptSpec, DatasetSpec, ModelSpec  # noqa: E402
+from lib.training import adapt
 
 ROUNDS = 6
 

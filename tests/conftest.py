@@ -32,7 +32,7 @@ def tiny_model_dir(tmp_path_factory):
     """A 2-layer BERT (random weights, the built-in model's tokenizer) saved in HF format."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from lib.assets import asset_path
+    from lib.paths import asset_path
 
     path = tmp_path_factory.mktemp("tiny-bert")
     config = BertConfig(

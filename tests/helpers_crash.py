@@ -1,4 +1,4 @@
-"""Stand-ins for ``lib.variant_process.measure_variant``, run in the spawned variant process.
+"""Stand-ins for ``lib.execution.variant_process.measure_variant``, run in the spawned variant process.
 
 A job's ``"entry": "tests.helpers_crash:<name>"`` points the child at one of these, so the
 isolation tests can make a variant raise, exit, die from a signal or hang, with no test hook in

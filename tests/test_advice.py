@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.advice import chain_of, fastest_runtimes, runtime_sentences
+from lib.results.advice import chain_of, fastest_runtimes, runtime_sentences
 
 
 def result(variant, runtime, accuracy, b1, b32, status="ok"):
@@ -93,6 +93,6 @@ def test_one_plain_sentence_per_runtime():
 
 
 def test_every_registered_runtime_has_a_sentence():
-    from lib import runtimes
+    from lib.runtimes import registry as runtimes
 
     assert set(runtime_sentences()) == set(runtimes.runtimes())

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib.catalog import (
+from lib.cost.catalog import (
     CLOUD_FILE,
     HARDWARE_FILE,
     catalog_date_range,

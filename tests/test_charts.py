@@ -1,12 +1,12 @@
-"""lib.charts: pure DataFrame -> plotly Figure functions."""
+"""lib.results.charts: pure DataFrame -> plotly Figure functions."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import pytest
 
-from lib import charts
-from lib import results_frame as rf
+from lib.results import charts
+from lib.results import frame as rf
 from tests.test_results_frame import sample
 
 

@@ -1,4 +1,4 @@
-"""lib.compare on synthetic runs: gathering across runs, Pareto, deltas, targets, the sentence."""
+"""lib.compare.model on synthetic runs: gathering across runs, Pareto, deltas, targets, the sentence."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from lib import compare as cmp
+from lib.compare import model as cmp
 from lib.errors import UserError
 
 CPU_ENV = {

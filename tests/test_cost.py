@@ -6,8 +6,16 @@ import math
 
 import pytest
 
-from lib.catalog import load_catalog, merge_rows
-from lib.cost import (
+from lib.cli.cost import add_cost_parser, cmd_cost
+from lib.cost.catalog import load_catalog, merge_rows
+from lib.cost.charts import (
+    accuracy_cost_chart,
+    cost_per_million_chart,
+    cumulative_cost_chart,
+    pareto_frontier,
+    sensitivity_chart,
+)
+from lib.cost.model import (
     CostAssumptions,
     breakeven_months,
     breakeven_table,
@@ -25,14 +33,6 @@ from lib.cost import (
     table_records,
     usd_per_million,
 )
-from lib.cost_charts import (
-    accuracy_cost_chart,
-    cost_per_million_chart,
-    cumulative_cost_chart,
-    pareto_frontier,
-    sensitivity_chart,
-)
-from lib.cost_cli import add_cost_parser, cmd_cost
 from lib.errors import UserError
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from lib import demo
+from lib.demo import story as demo
 from lib.errors import UserError
 from lib.store import Store
 from tests.test_compare import GPU_ENV, make_doc, result

@@ -10,7 +10,7 @@ from lib.datasets import LabelledText
 from lib.errors import UserError
 from lib.techniques import apply_chain, parse_variant
 from lib.techniques.distill import kept_layers, make_student
-from lib.training import distillation_loss, teacher_logits, train
+from lib.training.loop import distillation_loss, teacher_logits, train
 from tests.tiny import (  # noqa: F401 (one_thread: autouse fixture)
     logits,
     make_ctx,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lib import energy
 from lib.errors import UserError
+from lib.measure import energy
 
 pytest.importorskip("codecarbon")
 

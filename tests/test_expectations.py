@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from lib.expectations import Expectation, check_against_measurement, compare, expectations_for
+from lib.measure.expectations import (
+    Expectation,
+    check_against_measurement,
+    compare,
+    expectations_for,
+)
 from lib.techniques import Step, Variant
 
 AVX2_ONLY = {"device": "cpu", "cpu_model": "AMD EPYC", "cpu_flags": ["AVX2"]}

@@ -1,6 +1,6 @@
 """Each variant runs in its own process: a crash, exit, kill or hang fails only that variant.
 
-The child process is real (``lib.runner.run_isolated`` spawns ``lib.variant_process.main``); the
+The child process is real (``lib.execution.runner.run_isolated`` spawns ``lib.execution.variant_process.main``); the
 job's ``entry`` points it at a stand-in from ``tests/helpers_crash.py`` instead of the real
 measurement, so the tests are fast and need no model.
 """
@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from lib import runner, variant_process
+from lib.execution import runner, variant_process
 from tests import helpers_crash
 
 needs_entry_hook = pytest.mark.skipif(
@@ -87,8 +87,9 @@ def test_peak_memory_is_the_variant_process_own():
 @needs_entry_hook
 def test_a_failing_variant_leaves_the_others_and_the_store_intact(monkeypatch, small_csv):
     """A whole run through ``runner.execute``: the middle variant crashes, the rest are stored."""
-    from lib import adapt, spec
+    from lib import spec
     from lib.store import Store
+    from lib.training import adapt
 
     plan = {"fp32": "ok", "half": "exit_hard", "int8": "ok"}
     real = runner.run_isolated

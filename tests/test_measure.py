@@ -1,7 +1,7 @@
 import numpy as np
 
-from lib import measure
-from lib.runtimes import Predictor
+from lib.measure import latency as measure
+from lib.runtimes.registry import Predictor
 
 
 def test_accuracy_and_macro_f1_against_hand_computed_values():

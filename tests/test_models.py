@@ -1,7 +1,7 @@
 import pytest
 
-from lib import models
 from lib.errors import UserError
+from lib.models import load as models
 from lib.spec import ModelSpec
 
 

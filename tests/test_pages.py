@@ -212,7 +212,7 @@ def test_bad_batch_sizes(text, message):
 
 # ------------------------------------------------------------------ run
 def test_start_hands_the_spec_to_a_background_job(monkeypatch):
-    from lib import jobs
+    from lib.execution import jobs
 
     started = []
 
@@ -239,7 +239,7 @@ def test_start_hands_the_spec_to_a_background_job(monkeypatch):
 
 
 def test_home_button_starts_the_default_run(monkeypatch):
-    from lib import jobs
+    from lib.execution import jobs
 
     started = []
     monkeypatch.setattr(

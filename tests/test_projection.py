@@ -4,8 +4,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from lib.errors import UserError
-from lib.projection import (
+from lib.cost.projection import (
     DEFAULT_CALIBRATION,
     calibrate,
     count_flops,
@@ -18,6 +17,7 @@ from lib.projection import (
     projection_error,
     projection_error_summary,
 )
+from lib.errors import UserError
 
 PEAKS = {
     "accelerator_model": "X1",

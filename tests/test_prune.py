@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lib import pruned_io
 from lib.errors import UserError
+from lib.models import pruned as pruned_io
 from lib.techniques import apply_chain, parse_variant
 from lib.techniques.prune import kept_counts
 from tests.tiny import logits, make_ctx, one_thread, tiny_model  # noqa: F401 (one_thread: autouse fixture)

@@ -6,7 +6,7 @@ import multiprocessing as mp
 import time
 from pathlib import Path
 
-from lib import jobs
+from lib.execution import jobs
 
 HOLD_S = 3.0
 
@@ -80,7 +80,7 @@ def test_lock_names_group_devices():
 
 
 def test_a_queued_worker_reports_waiting_in_the_store(tmp_path, monkeypatch):
-    from lib import runner
+    from lib.execution import runner
     from lib.spec import RunSpec
     from lib.store import Store
 

@@ -1,4 +1,4 @@
-"""lib.results_frame: result dicts -> tidy frames and the one-sentence verdict."""
+"""lib.results.frame: result dicts -> tidy frames and the one-sentence verdict."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from lib import results_frame as rf
+from lib.results import frame as rf
 
 
 def lat(p50: float, n: int = 20) -> dict:
@@ -171,7 +171,7 @@ def test_empty_results_give_empty_frames():
 
 
 def test_length_frame_from_a_sweep():
-    from lib.results_frame import to_length_frame
+    from lib.results.frame import to_length_frame
 
     results = [
         {"variant": "fp32", "status": "ok", "sweep_batch_size": 1,

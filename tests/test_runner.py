@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib import runner
+from lib.execution import runner
 from lib.spec import AdaptSpec, DatasetSpec, MeasureSpec, ModelSpec, RunSpec
 from lib.store import Store
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lib import runtimes
 from lib.errors import UserError
-from lib.runtime_compile import CompiledPredictor, pad_to
+from lib.runtimes import registry as runtimes
+from lib.runtimes.compile import CompiledPredictor, pad_to
 from lib.techniques import parse_variant
 from tests.tiny import bare_ctx as ctx
 from tests.tiny import tiny_classifier

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from lib import runtimes
 from lib.datasets import LabelledText
 from lib.errors import UserError
-from lib.runtime_ort import export_onnx, make_session, validation_batch
+from lib.runtimes import registry as runtimes
+from lib.runtimes.ort import export_onnx, make_session, validation_batch
 from lib.techniques import BuildContext, apply_chain, parse_variant
 from tests.tiny import tiny_classifier
 
@@ -193,7 +193,7 @@ def test_export_failure_is_a_user_error_naming_the_step():
 
 
 def test_wrong_export_is_caught_before_benchmarking(monkeypatch):
-    import lib.runtime_ort as ro
+    import lib.runtimes.ort as ro
 
     real = ro._runner
 

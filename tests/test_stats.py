@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib import stats
+from lib.measure import stats
 
 
 def test_wilson_interval_known_value():

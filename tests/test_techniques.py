@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lib.errors import UserError
-from lib.measure import count_params, serialized_size_mb
+from lib.measure.latency import count_params, serialized_size_mb
 from lib.techniques import apply_chain, parse_variant, techniques
 from tests.tiny import bare_ctx as ctx
 from tests.tiny import tiny_classifier

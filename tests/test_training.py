@@ -1,10 +1,10 @@
-"""lib.training: the batching that keeps padding small."""
+"""lib.training.loop: the batching that keeps padding small."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from lib.training import _grouped_batches
+from lib.training.loop import _grouped_batches
 
 
 def test_grouped_batches_cover_every_example_once_with_similar_lengths():

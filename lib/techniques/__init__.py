@@ -92,7 +92,7 @@ class Variant:
 
 def parse_variant(text: str) -> Variant:
     """Parse ``a:1+b@rt``; a UserError names the bad step."""
-    from lib import runtimes
+    from lib.runtimes import registry as runtimes
 
     original = text
     text = text.strip()

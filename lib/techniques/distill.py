@@ -21,11 +21,11 @@ import copy
 
 import torch
 
-from lib import pruned_io
 from lib.errors import UserError
+from lib.models import pruned as pruned_io
 from lib.techniques import BuildContext, Technique, int_param, register
 from lib.techniques.prune import MAX_LENGTH, number_option, split_options
-from lib.training import RECIPE
+from lib.training.loop import RECIPE
 
 DEFAULT_EXAMPLES = 8000
 TEMPERATURE = 2.0
@@ -124,7 +124,7 @@ def _distill(model, param, ctx: BuildContext):
     if cached is not None:
         return cached
 
-    from lib.training import train_distilled
+    from lib.training.loop import train_distilled
 
     report = train_distilled(
         student,
@@ -174,7 +174,7 @@ def _same_tokenizer(a, b) -> bool:
 
 
 def _student(model, param, ctx: BuildContext):
-    from lib import models
+    from lib.models import load as models
     from lib.spec import ModelSpec
 
     if ctx.precision != "fp32":
@@ -209,7 +209,7 @@ def _student(model, param, ctx: BuildContext):
         student = models.load_classifier(resolved.location, resolved.is_local)
         notes = {"student": param, "student_training": "none: its own head fits the labels"}
     else:
-        from lib.training import train, train_distilled
+        from lib.training.loop import train, train_distilled
 
         student = models.load_classifier(
             resolved.location,

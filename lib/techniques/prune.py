@@ -25,10 +25,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lib import pruned_io
 from lib.errors import UserError
+from lib.models import pruned as pruned_io
 from lib.techniques import BuildContext, Technique, int_param, register
-from lib.training import RECIPE, tokenize
+from lib.training.loop import RECIPE, tokenize
 
 RECOVER_SECONDS = 120.0
 CALIBRATION_EXAMPLES = 512
@@ -245,7 +245,7 @@ def _structured(model, param, ctx: BuildContext):
     }
 
     if teacher is not None:
-        from lib.training import train_distilled
+        from lib.training.loop import train_distilled
 
         ctx.report(0.3, f"recovery fine-tune (up to {recover_s:.0f} s)")
         report = train_distilled(
