@@ -22,7 +22,6 @@ if str(ROOT) not in sys.path:  # `streamlit run pages/cost.py` on its own
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from lib.compare.model import fmt_usd  # noqa: E402
 from lib.cost.catalog import (  # noqa: E402
     Catalog,
     catalog_date_range,
@@ -44,6 +43,7 @@ from lib.cost.model import (  # noqa: E402
     sensitivity_table,
 )
 from lib.errors import UserError  # noqa: E402
+from lib.format import fmt_usd  # noqa: E402
 from pages._common import get_store, guarded, run_label  # noqa: E402
 
 # Preselected for a first-time user: a T4 and a CPU instance to rent, the L4 to rent and to buy.

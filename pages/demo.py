@@ -16,6 +16,7 @@ import streamlit as st  # noqa: E402
 
 from lib.compare import model as cmp  # noqa: E402
 from lib.demo import story as demo  # noqa: E402
+from lib.format import fmt_ms  # noqa: E402
 from pages._common import get_store, guarded  # noqa: E402
 
 FINISHED = ("done", "failed", "interrupted")
@@ -111,7 +112,7 @@ def _choice(df: pd.DataFrame) -> None:
             if pd.notna(r.get("size_mb")):
                 facts.append(f"{r['size_mb']:.0f} MB")
             if pd.notna(r["p95_ms"]):
-                facts.append(f"p95 {cmp.fmt_ms(r['p95_ms'])} per request")
+                facts.append(f"p95 {fmt_ms(r['p95_ms'])} per request")
             st.caption(" · ".join(facts) + f" — on {r['hardware']}")
 
 

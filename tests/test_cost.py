@@ -24,7 +24,6 @@ from lib.cost.model import (
     cost_table,
     energy_kwh_per_million_estimated,
     energy_kwh_per_million_measured,
-    format_months,
     instances_needed,
     monthly_usd,
     owned_hourly,
@@ -34,6 +33,7 @@ from lib.cost.model import (
     usd_per_million,
 )
 from lib.errors import UserError
+from lib.format import format_months
 
 
 def _run(env, rows):

@@ -11,7 +11,8 @@ from datetime import date
 import pandas as pd
 
 from lib.cost.catalog import load_catalog, load_user_catalog, staleness_warning
-from lib.cost.model import CostAssumptions, cost_table, format_months, table_records
+from lib.cost.model import CostAssumptions, cost_table, table_records
+from lib.format import format_months
 
 TABLE_COLUMNS = [
     ("variant", "variant"),

@@ -33,6 +33,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lib.errors import UserError
+from lib.format import fmt_ms, fmt_times, fmt_usd, is_missing, num
 from lib.measure.environment import hardware_label
 from lib.measure.stats import ALPHA, is_significant
 from lib.results.charts import titled_layout, variant_color
@@ -53,43 +54,6 @@ RUN_COLUMNS = [
 # rent and to buy (the Cost page preselects the same).
 DEFAULT_OPTIONS = ("c7i.2xlarge", "g4dn.xlarge", "g6.xlarge", "L4 (owned)")
 SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "star", "hexagon", "x"]
-
-
-# ------------------------------------------------------------------ formatting
-def fmt_usd(x: float | None) -> str:
-    """$0.41, $0.028, $1.24, $6,875: enough digits to tell small costs apart."""
-    if x is None or _isnan(x):
-        return "–"
-    if x >= 1000:
-        return f"${x:,.0f}"
-    if x >= 1 or x == 0:
-        return f"${x:,.2f}"
-    decimals = max(2, -math.floor(math.log10(x)) + 1)
-    return f"${x:.{decimals}f}"
-
-
-def fmt_ms(x: float | None) -> str:
-    if x is None or _isnan(x):
-        return "–"
-    return f"{x:,.0f} ms" if x >= 100 else f"{x:.1f} ms" if x >= 1 else f"{x:.2f} ms"
-
-
-def fmt_times(ratio: float) -> str:
-    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
-
-
-def _isnan(x: Any) -> bool:
-    try:
-        return x is None or x is pd.NA or math.isnan(float(x))
-    except (TypeError, ValueError):
-        return True
-
-
-def _num(x: Any) -> float:
-    try:
-        return math.nan if x is None or x is pd.NA or isinstance(x, bool) else float(x)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 # ------------------------------------------------------------------ gathering runs
@@ -140,7 +104,7 @@ def gather(run_docs: list[dict], baseline: str = BASELINE) -> pd.DataFrame:
             frame[k] = v
         frame["baseline_variant"] = baseline
         frame["significant"] = [
-            bool(is_significant(None if _isnan(p) else float(p)))
+            bool(is_significant(None if is_missing(p) else float(p)))
             for p in frame["p_value_vs_baseline"]
         ]
         frames.append(frame)
@@ -154,17 +118,17 @@ def gather(run_docs: list[dict], baseline: str = BASELINE) -> pd.DataFrame:
 def p95_estimate(stats: dict | None) -> tuple[float, str]:
     """(p95 in ms, how it was obtained) from one batch size's latency stats."""
     stats = stats or {}
-    p95, p90, p99 = _num(stats.get("p95")), _num(stats.get("p90")), _num(stats.get("p99"))
-    if not _isnan(p95):
+    p95, p90, p99 = num(stats.get("p95")), num(stats.get("p90")), num(stats.get("p99"))
+    if not is_missing(p95):
         return p95, "p95 as measured"
-    if not _isnan(p90) and not _isnan(p99):
+    if not is_missing(p90) and not is_missing(p99):
         return p90 + (p99 - p90) * 5 / 9, "p95 interpolated between the measured p90 and p99"
-    if not _isnan(p99):
+    if not is_missing(p99):
         return p99, "p99 used for p95 (no p90 recorded; conservative)"
-    if not _isnan(p90):
+    if not is_missing(p90):
         return p90, "p90 used for p95 (no p99 recorded; optimistic)"
-    p50 = _num(stats.get("p50"))
-    if not _isnan(p50):
+    p50 = num(stats.get("p50"))
+    if not is_missing(p50):
         return p50, "p50 used for p95 (no tail recorded; optimistic)"
     return math.nan, "not measured"
 
@@ -179,7 +143,7 @@ def add_latency(df: pd.DataFrame, batch_size: int = 1) -> pd.DataFrame:
         stats["p95"] = r.get(f"p95_ms_b{b}")
         v, how = p95_estimate(stats)
         p95.append(v)
-        basis.append(f"{how}, batch {b}" if not _isnan(v) else f"not measured at batch {b}")
+        basis.append(f"{how}, batch {b}" if not is_missing(v) else f"not measured at batch {b}")
     out["latency_batch"] = b
     out["p95_ms"] = p95
     out["p95_basis"] = basis
@@ -341,13 +305,13 @@ def _add_cost_ratio(df: pd.DataFrame, baseline: str) -> pd.DataFrame:
     lookup = {
         (r["run_id"], r["option"]): r["usd_per_million"]
         for _, r in base.iterrows()
-        if r["option"] and not _isnan(r["usd_per_million"])
+        if r["option"] and not is_missing(r["usd_per_million"])
     }
     ratios = []
     for _, r in df.iterrows():
         b = lookup.get((r["run_id"], r["option"]))
         u = r["usd_per_million"]
-        ratios.append(b / u if b is not None and not _isnan(u) and u > 0 else math.nan)
+        ratios.append(b / u if b is not None and not is_missing(u) and u > 0 else math.nan)
     df["cost_ratio_vs_fp32"] = ratios
     return df
 
@@ -415,11 +379,11 @@ def deltas(df: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, r in ok.iterrows():
         is_base = r["variant"] == base_name
-        p = _num(r.get("p_value_vs_baseline"))
-        delta = _num(r.get("accuracy_delta_pts"))
+        p = num(r.get("p_value_vs_baseline"))
+        delta = num(r.get("accuracy_delta_pts"))
         if is_base:
             sig = "baseline"
-        elif _isnan(p):
+        elif is_missing(p):
             sig = "not tested"
         else:
             sig = f"yes (p={p:.2g})" if p < ALPHA else f"no (p={p:.2g})"
@@ -434,16 +398,16 @@ def deltas(df: pd.DataFrame) -> pd.DataFrame:
                 ),
                 "Run": r["run_label"],
                 "Dataset": r["dataset"],
-                "Accuracy (%)": _num(r["accuracy"]) * 100,
+                "Accuracy (%)": num(r["accuracy"]) * 100,
                 "Δ accuracy (pts)": 0.0 if is_base else delta,
                 "Significant?": sig,
-                f"p95 b{int(r['latency_batch'])} (ms)": _num(r["p95_ms"]),
-                "Speed-up (×)": _num(r["speedup"]),
+                f"p95 b{int(r['latency_batch'])} (ms)": num(r["p95_ms"]),
+                "Speed-up (×)": num(r["speedup"]),
                 "Speed-up 95% CI": _ci_text(r.get("speedup_low"), r.get("speedup_high")),
-                "Size (MB)": _num(r.get("size_mb")),
-                "Smaller (×)": _num(r.get("size_ratio_vs_fp32")),
-                "$ per 1M": _num(r.get("usd_per_million")),
-                "Cheaper (×)": _num(r.get("cost_ratio_vs_fp32")),
+                "Size (MB)": num(r.get("size_mb")),
+                "Smaller (×)": num(r.get("size_ratio_vs_fp32")),
+                "$ per 1M": num(r.get("usd_per_million")),
+                "Cheaper (×)": num(r.get("cost_ratio_vs_fp32")),
             }
         )
     out = pd.DataFrame(rows)
@@ -453,8 +417,8 @@ def deltas(df: pd.DataFrame) -> pd.DataFrame:
 
 def _ci_text(low, high) -> str:
     """A paired-rounds interval as text (e.g. 1.62–1.81); empty where the run has none."""
-    low, high = _num(low), _num(high)
-    return "" if _isnan(low) or _isnan(high) else f"{low:.2f}–{high:.2f}"
+    low, high = num(low), num(high)
+    return "" if is_missing(low) or is_missing(high) else f"{low:.2f}–{high:.2f}"
 
 
 # ------------------------------------------------------------------ targets
@@ -513,17 +477,17 @@ def apply_targets(df: pd.DataFrame, targets: Targets) -> pd.DataFrame:
     lat, acc, cost = [True] * n, [True] * n, [True] * n
     for k, (_, r) in enumerate(out.iterrows()):
         if targets.max_p95_ms is not None:
-            p95 = _num(r.get("p95_ms"))
-            lat[k] = not _isnan(p95) and p95 <= targets.max_p95_ms
+            p95 = num(r.get("p95_ms"))
+            lat[k] = not is_missing(p95) and p95 <= targets.max_p95_ms
             ok_there = r.get("cost_meets_latency")
             if isinstance(ok_there, bool | np.bool_) and not ok_there:
                 lat[k] = False  # on that hardware no batch size meets the target
         if targets.min_accuracy is not None:
-            a = _num(r.get("accuracy"))
-            acc[k] = not _isnan(a) and a >= targets.min_accuracy - 1e-12
+            a = num(r.get("accuracy"))
+            acc[k] = not is_missing(a) and a >= targets.min_accuracy - 1e-12
         if targets.max_usd_per_million is not None:
-            u = _num(r.get("usd_per_million"))
-            cost[k] = not _isnan(u) and u <= targets.max_usd_per_million
+            u = num(r.get("usd_per_million"))
+            cost[k] = not is_missing(u) and u <= targets.max_usd_per_million
     out["meets_latency"], out["meets_accuracy"], out["meets_cost"] = lat, acc, cost
     out["meets"] = [a and b and c for a, b, c in zip(lat, acc, cost, strict=True)]
     out["misses"] = [
@@ -552,26 +516,26 @@ def _shortfall(r: pd.Series, t: Targets) -> float:
     """How far a candidate is from the target, summed relative gaps (0 = meets)."""
     gap = 0.0
     if t.max_p95_ms is not None:
-        p = _num(r.get("p95_ms"))
-        gap += 10.0 if _isnan(p) else max(0.0, p / t.max_p95_ms - 1)
+        p = num(r.get("p95_ms"))
+        gap += 10.0 if is_missing(p) else max(0.0, p / t.max_p95_ms - 1)
     if t.min_accuracy is not None:
-        a = _num(r.get("accuracy"))
-        gap += 10.0 if _isnan(a) else max(0.0, (t.min_accuracy - a) / max(t.min_accuracy, 1e-9))
+        a = num(r.get("accuracy"))
+        gap += 10.0 if is_missing(a) else max(0.0, (t.min_accuracy - a) / max(t.min_accuracy, 1e-9))
     if t.max_usd_per_million is not None:
-        u = _num(r.get("usd_per_million"))
-        gap += 10.0 if _isnan(u) else max(0.0, u / t.max_usd_per_million - 1)
+        u = num(r.get("usd_per_million"))
+        gap += 10.0 if is_missing(u) else max(0.0, u / t.max_usd_per_million - 1)
     return gap
 
 
 def _accuracy_phrase(r: pd.Series) -> str:
-    delta, p = _num(r.get("accuracy_delta_pts")), _num(r.get("p_value_vs_baseline"))
-    if _isnan(delta):
+    delta, p = num(r.get("accuracy_delta_pts")), num(r.get("p_value_vs_baseline"))
+    if is_missing(delta):
         return "accuracy not compared (no baseline accuracy)"
     if abs(delta) < 0.05:
         text = "with the same accuracy"
     else:
         text = f"{'losing' if delta < 0 else 'gaining'} {abs(delta):.1f} points"
-    if _isnan(p):
+    if is_missing(p):
         return text + ", significance not tested"
     return text + (", not significant" if p >= ALPHA else f", significant (p={p:.2g})")
 
@@ -636,8 +600,8 @@ def recommend(df: pd.DataFrame, targets: Targets | None = None) -> Recommendatio
         closest = closest.sort_values(["_gap", "usd_per_million"] if priced else ["_gap"]).iloc[0]
         facts = [
             f"p95 {fmt_ms(closest['p95_ms'])}",
-            f"accuracy {_num(closest['accuracy']) * 100:.1f}%"
-            if not _isnan(closest["accuracy"])
+            f"accuracy {num(closest['accuracy']) * 100:.1f}%"
+            if not is_missing(closest["accuracy"])
             else "accuracy not measured",
         ]
         if priced:
@@ -662,7 +626,7 @@ def recommend(df: pd.DataFrame, targets: Targets | None = None) -> Recommendatio
     bases = judged[judged["variant"] == base_name]
     same_data = bases[bases["dataset"] == pick["dataset"]]
     bases = same_data if not same_data.empty else bases
-    by_cost = priced and not _isnan(pick["usd_per_million"])
+    by_cost = priced and not is_missing(pick["usd_per_million"])
     verb = (
         "meets your target"
         if t.any
@@ -696,7 +660,7 @@ def recommend(df: pd.DataFrame, targets: Targets | None = None) -> Recommendatio
     else:
         parts.append(f"{_where(pick)} {verb} at p95 {fmt_ms(pick['p95_ms'])}")
         pool = bases[bases["p95_ms"].notna() & (bases["run_id"] == pick["run_id"])]
-        if not pool.empty and not _isnan(pick["p95_ms"]) and pick["p95_ms"] > 0:
+        if not pool.empty and not is_missing(pick["p95_ms"]) and pick["p95_ms"] > 0:
             c = pool.iloc[0]
             ratio = c["p95_ms"] / pick["p95_ms"]
             parts.append(
@@ -723,8 +687,8 @@ def _ratio_phrase(ratio: float, better: str, worse: str, same: str) -> str:
 
 def _row_numbers(r: pd.Series) -> dict[str, Any]:
     def f(x):
-        v = _num(x)
-        return None if _isnan(v) else v
+        v = num(x)
+        return None if is_missing(v) else v
 
     return {
         "candidate": r["candidate"],
@@ -861,13 +825,13 @@ def frontier_chart(
                 f"accuracy {r['accuracy'] * 100:.1f}%"
                 + (
                     f" ({r['accuracy_delta_pts']:+.1f} pts vs fp32)"
-                    if not _isnan(r.get("accuracy_delta_pts"))
+                    if not is_missing(r.get("accuracy_delta_pts"))
                     else ""
                 )
                 + f"<br>p95 {fmt_ms(r['p95_ms'])} ({_esc(r['p95_basis'])})"
                 + (
                     f"<br>{fmt_usd(r['usd_per_million'])} per 1M ({r['cost_source']})"
-                    if not _isnan(r.get("usd_per_million"))
+                    if not is_missing(r.get("usd_per_million"))
                     else ""
                 )
                 + ("<br><i>on the frontier</i>" if on_front else "<br>dominated")

@@ -12,7 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lib.cost.model import breakeven_months, cumulative_costs, format_months
+from lib.cost.model import breakeven_months, cumulative_costs
+from lib.format import format_months
 
 _SUFFIX = {"on_demand": "", "commit_1y": "_commit_1y", "commit_3y": "_commit_3y", "spot": "_spot"}
 _PRICING_LABEL = {

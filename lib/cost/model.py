@@ -35,6 +35,7 @@ from lib.cost.projection import (
     project_gpu,
 )
 from lib.errors import UserError
+from lib.format import format_months, num_or_none
 
 HOURS_PER_MONTH = 730.0  # 8760 / 12
 HOURS_PER_YEAR = 8760.0
@@ -192,12 +193,6 @@ def breakeven_months(capex_usd: float, cloud_monthly: float, owned_running_month
     return capex_usd / saving if saving > 0 else math.inf
 
 
-def format_months(months: float | None) -> str:
-    if months is None or (isinstance(months, float) and math.isnan(months)):
-        return ""
-    return "never" if math.isinf(months) else f"{months:.1f} months"
-
-
 def energy_kwh_per_million_estimated(
     idle_w: float, max_w: float, throughput_per_s: float, utilisation: float, pue: float
 ) -> float:
@@ -268,14 +263,6 @@ def _text(v: Any) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
-def _num(v: Any) -> float | None:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
-
-
 def hardware_options(catalog: Catalog) -> list[HardwareOption]:
     """Cloud instances, then owned cards (with their server share) and CPU servers."""
     peaks = catalog.peaks.set_index("accelerator_model")
@@ -284,14 +271,14 @@ def hardware_options(catalog: Catalog) -> list[HardwareOption]:
         od = float(r["on_demand_usd_per_hour"])
         hourly = {"on_demand": od}
         for pricing in PRICINGS[1:]:
-            m = _num(r[f"{pricing}_multiplier"])
+            m = num_or_none(r[f"{pricing}_multiplier"])
             hourly[pricing] = od * m if m else None
         model = _text(r["accelerator_model"]) or None
-        count = int(_num(r["accelerator_count"]) or 0)
+        count = int(num_or_none(r["accelerator_count"]) or 0)
         vcpus = float(r["vcpus"])
         idle_w, max_w = vcpus * CPU_W_PER_VCPU[0], vcpus * CPU_W_PER_VCPU[1]
         if model:
-            tdp = _num(peaks.loc[model, "tdp_w"]) if model in peaks.index else None
+            tdp = num_or_none(peaks.loc[model, "tdp_w"]) if model in peaks.index else None
             idle_w, max_w = (
                 (idle_w + count * IDLE_SHARE_OF_TDP * tdp, max_w + count * tdp)
                 if tdp
@@ -340,7 +327,7 @@ def hardware_options(catalog: Catalog) -> list[HardwareOption]:
                 capex_usd=capex,
                 idle_w=idle_w,
                 max_w=max_w,
-                vcpus=_num(r["vcpus"]),
+                vcpus=num_or_none(r["vcpus"]),
                 accelerator_model=_text(r["accelerator_model"]) if is_card else None,
                 accelerator_count=1 if is_card else 0,
                 cpu_match=_text(r["cpu_match"]) or None,

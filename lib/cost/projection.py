@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from lib.errors import UserError
+from lib.format import num_or_none
 from lib.paths import REPO_DATA
 
 REFERENCE_FILE = REPO_DATA / "gpu_reference_h200.json"
@@ -195,14 +196,6 @@ class Measurement:
         return not self.device.startswith("cpu")  # cuda, cuda:0, mps
 
 
-def _number(value: Any) -> float | None:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
 def measurements_from_results(results: dict | list | str | Path) -> list[Measurement]:
     """Read one results.json (dict or path) or a list of them; failed variants are skipped."""
     if isinstance(results, str | Path):
@@ -230,12 +223,12 @@ def measurements_from_results(results: dict | list | str | Path) -> list[Measure
             tput = {
                 int(b): float(v)
                 for b, v in (row.get("throughput_per_s") or {}).items()
-                if _number(v)
+                if num_or_none(v)
             }
             lat = {}
             for b, stats in (row.get("latency_ms") or {}).items():
                 stats = stats if isinstance(stats, dict) else {"p50": stats}
-                value = _number(stats.get("p90", stats.get("p50")))
+                value = num_or_none(stats.get("p90", stats.get("p50")))
                 if value is not None:
                     lat[int(b)] = value
             out.append(
@@ -247,12 +240,14 @@ def measurements_from_results(results: dict | list | str | Path) -> list[Measure
                     threads=int(threads) if threads else None,
                     throughput_per_s=tput,
                     latency_ms=lat,
-                    accuracy=_number(row.get("accuracy")),
-                    macro_f1=_number(row.get("macro_f1")),
-                    flops_per_item=_number(row.get("flops_per_item")),
-                    params=int(row["params"]) if _number(row.get("params")) else None,
-                    num_layers=int(row["num_layers"]) if _number(row.get("num_layers")) else None,
-                    energy_j_per_1k=_number(row.get("energy_j_per_1k")),
+                    accuracy=num_or_none(row.get("accuracy")),
+                    macro_f1=num_or_none(row.get("macro_f1")),
+                    flops_per_item=num_or_none(row.get("flops_per_item")),
+                    params=int(row["params"]) if num_or_none(row.get("params")) else None,
+                    num_layers=int(row["num_layers"])
+                    if num_or_none(row.get("num_layers"))
+                    else None,
+                    energy_j_per_1k=num_or_none(row.get("energy_j_per_1k")),
                     energy_method=row.get("energy_method"),
                     run_id=run.get("run_id"),
                 )
@@ -441,7 +436,7 @@ def compute_precision_for(precision: str) -> tuple[str, str | None]:
 def peak_tflops(peaks_row: dict | pd.Series, compute_precision: str) -> float:
     """Peak TFLOP/s of an accelerator for a precision; UserError when the table has none."""
     column = {"int8": "int8_tops"}.get(compute_precision, f"{compute_precision}_tflops")
-    value = _number(peaks_row.get(column))
+    value = num_or_none(peaks_row.get(column))
     if not value or value <= 0:
         name = peaks_row.get("accelerator_model", "this accelerator")
         raise UserError(
@@ -486,7 +481,7 @@ def project_gpu(
     peak = peak_tflops(peaks_row, compute_precision)
     eff = calibration.efficiency_for(compute_precision)
     floor = calibration.floor_s(n_layers)
-    bw = _number(peaks_row.get("mem_bw_gb_s"))
+    bw = num_or_none(peaks_row.get("mem_bw_gb_s"))
     weight_bytes = (params or 0) * BYTES_PER_PARAM.get(compute_precision, 4)
     tput, lat = {}, {}
     for b in batch_sizes:

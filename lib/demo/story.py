@@ -211,7 +211,7 @@ def breakeven_sentence(df, candidate_variant: str, run_id: str) -> str | None:
     owned option in it (None when there is none)."""
     import math
 
-    from lib.compare.model import fmt_usd
+    from lib.format import fmt_usd
 
     rows = df[
         (df["run_id"] == run_id)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from lib.compare import model as cmp
 from lib.errors import UserError
+from lib.format import fmt_usd
 
 QUESTION = (
     "If we make this model smaller or faster, what do we lose in accuracy, what do we gain in "
@@ -126,7 +127,7 @@ def _fmt_cell(value: Any, column: str = "") -> str:
         if math.isnan(value):
             return "–"
         if column.startswith("$"):
-            return cmp.fmt_usd(value)
+            return fmt_usd(value)
         if "(×)" in column:
             return f"{value:.2f}×"
         if "p-value" in column:

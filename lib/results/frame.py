@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from lib.format import num
+
 BASELINE = "fp32"
 LATENCY_STATS = ("p50", "p90", "p99", "mean", "std", "cv")
 
@@ -52,17 +54,6 @@ SCALAR_COLUMNS = [
     "notes",
     "expectations",
 ]
-
-
-def _num(value: Any) -> float:
-    """A float, or NaN for anything missing or not a number."""
-    if value is None or isinstance(value, bool):
-        return math.nan
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return out
 
 
 def batch_sizes(results: Iterable[dict]) -> list[int]:
@@ -131,19 +122,19 @@ def to_frame(results: list[dict], baseline: str = BASELINE) -> pd.DataFrame:
             "runtime": r.get("runtime") or "",
             "precision": r.get("precision") or "",
             "device": r.get("device") or "",
-            "threads": _num(r.get("threads")),
-            "accuracy": _num(r.get("accuracy")),
-            "accuracy_low": _num(ci[0]),
-            "accuracy_high": _num(ci[1]),
-            "p_value_vs_baseline": _num(r.get("p_value_vs_baseline")),
-            "macro_f1": _num(r.get("macro_f1")),
-            "agreement": _num(r.get("agreement")),
-            "n_eval": _num(r.get("n_eval")),
-            "size_mb": _num(r.get("size_mb")),
-            "params": _num(r.get("params")),
-            "peak_memory_mb": _num(r.get("peak_memory_mb")),
-            "build_seconds": _num(r.get("build_seconds")),
-            "energy_j_per_1k": _num(r.get("energy_j_per_1k")),
+            "threads": num(r.get("threads")),
+            "accuracy": num(r.get("accuracy")),
+            "accuracy_low": num(ci[0]),
+            "accuracy_high": num(ci[1]),
+            "p_value_vs_baseline": num(r.get("p_value_vs_baseline")),
+            "macro_f1": num(r.get("macro_f1")),
+            "agreement": num(r.get("agreement")),
+            "n_eval": num(r.get("n_eval")),
+            "size_mb": num(r.get("size_mb")),
+            "params": num(r.get("params")),
+            "peak_memory_mb": num(r.get("peak_memory_mb")),
+            "build_seconds": num(r.get("build_seconds")),
+            "energy_j_per_1k": num(r.get("energy_j_per_1k")),
             "energy_method": r.get("energy_method") or "",
             "unstable": _unstable(r.get("stability", r.get("unstable"))),
             "notes": notes_text(r.get("notes")),
@@ -154,16 +145,16 @@ def to_frame(results: list[dict], baseline: str = BASELINE) -> pd.DataFrame:
         for b in sizes:
             stats = lat.get(str(b)) or lat.get(b) or {}
             for s in LATENCY_STATS:
-                row[f"{s}_ms_b{b}" if s != "cv" else f"cv_b{b}"] = _num(stats.get(s))
+                row[f"{s}_ms_b{b}" if s != "cv" else f"cv_b{b}"] = num(stats.get(s))
             t = thr.get(str(b), thr.get(b))
             if t is None and stats.get("p50"):
                 t = b / (stats["p50"] / 1000)
-            row[f"throughput_b{b}"] = _num(t)
+            row[f"throughput_b{b}"] = num(t)
             paired = (r.get("speedup_paired") or {}).get(str(b)) or {}
             low, high = (paired.get("ci") or [None, None])[:2]
-            row[f"paired_speedup_b{b}"] = _num(paired.get("speedup"))
-            row[f"speedup_low_b{b}"] = _num(low)
-            row[f"speedup_high_b{b}"] = _num(high)
+            row[f"paired_speedup_b{b}"] = num(paired.get("speedup"))
+            row[f"speedup_low_b{b}"] = num(low)
+            row[f"speedup_high_b{b}"] = num(high)
         rows.append(row)
 
     frame = pd.DataFrame(rows)
