@@ -16,6 +16,7 @@ from sqlalchemy import event
 
 from lib.errors import UserError
 from lib.paths import default_store_url
+from lib.schema import UNSET, RunDocument, VariantResult
 
 metadata = sa.MetaData()
 
@@ -146,13 +147,17 @@ class Store:
             return [dict(r) for r in rows]
 
     def results_for(self, run_id: str) -> list[dict]:
+        """The run's result dicts in order, read through ``lib.schema.VariantResult``."""
+        return [r.to_dict() for r in self.variant_results(run_id)]
+
+    def variant_results(self, run_id: str) -> list[VariantResult]:
         with self.engine.connect() as c:
             rows = c.execute(
                 results.select()
                 .where(results.c.run_id == run_id)
                 .order_by(results.c.position, results.c.id)
             ).mappings()
-            return [dict(r["data"]) for r in rows]
+            return [VariantResult.from_dict(r["data"]) for r in rows]
 
     def events_for(self, run_id: str, limit: int = 50) -> list[dict]:
         with self.engine.connect() as c:
@@ -165,24 +170,29 @@ class Store:
             return [dict(r) for r in rows][::-1]
 
     def run_document(self, run_id: str, with_predictions: bool = False) -> dict:
-        """The run as the CLI writes it: spec, environment and results."""
+        """The run as the CLI writes it: spec, environment and results (``RunDocument.to_dict``)."""
+        return self.load_run(run_id, with_predictions).to_dict()
+
+    def load_run(self, run_id: str, with_predictions: bool = False) -> RunDocument:
+        """The run as a typed ``lib.schema.RunDocument`` (predictions left out unless asked)."""
         run = self.get_run(run_id)
         if run is None:
             raise UserError(f"No run with id '{run_id}' in the store.")
-        res = self.results_for(run_id)
+        res = self.variant_results(run_id)
         if not with_predictions:
-            res = [{k: v for k, v in r.items() if k != "predictions"} for r in res]
-        return {
-            "run_id": run_id,
-            "name": run["name"],
-            "status": run["status"],
-            "message": run["message"],
-            "created_at": run["created_at"].isoformat() if run["created_at"] else None,
-            "spec": run["spec"],
-            "environment": run["environment"] or {},
-            "baseline": run["extra"] or {},
-            "results": res,
-        }
+            for r in res:
+                r.predictions = UNSET
+        return RunDocument(
+            run_id=run_id,
+            name=run["name"],
+            status=run["status"],
+            message=run["message"],
+            created_at=run["created_at"].isoformat() if run["created_at"] else None,
+            spec=run["spec"],
+            environment=run["environment"] or {},
+            baseline=run["extra"] or {},
+            results=res,
+        )
 
 
 def _engine_args(url: str) -> dict:

@@ -6,7 +6,8 @@ The projection model (``docs/cost.md``) for a GPU at batch ``b``::
                      weight_bytes / memory_bandwidth)
     throughput(b) = b / latency(b)
 
-- ``flops_per_item`` is counted with ``torch.utils.flop_counter.FlopCounterMode``.
+- ``flops_per_item`` is counted by ``lib.measure.flops.count_flops`` when a variant is measured
+  (it is in the results); this module never imports torch.
 - ``peak`` comes from ``data/hardware_peaks.csv``.
 - ``efficiency`` (fraction of peak eager PyTorch reaches on BERT-sized encoders) and ``floor``
   (the kernel-launch-bound latency of a small batch, about ``floor_s_per_layer`` per encoder
@@ -33,6 +34,7 @@ import pandas as pd
 from lib.errors import UserError
 from lib.format import num_or_none
 from lib.paths import REPO_DATA
+from lib.schema import load_runs
 
 REFERENCE_FILE = REPO_DATA / "gpu_reference_h200.json"
 # Peak of the H200 the reference was measured on (data/hardware_peaks.csv, "H200 SXM").
@@ -48,75 +50,6 @@ REFERENCE_LAYERS = {
 DEFAULT_BATCHES = (1, 8, 16, 32, 64, 128, 256)
 BYTES_PER_PARAM = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "int8")
-
-
-# --- FLOPs -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FlopProfile:
-    """FLOPs of one forward pass, per item, with the shapes that produced them."""
-
-    flops_per_item: float
-    batch_size: int
-    seq_len: int
-    n_layers: int | None
-    params: int
-
-
-def count_flops(model: Any, batch_size: int = 1, seq_len: int = 128) -> FlopProfile:
-    """Count FLOPs of ``model`` on dummy ``input_ids``/``attention_mask`` (matmuls, attention).
-
-    Runs one real forward pass on the model's device under ``torch.no_grad``; FLOPs of a
-    BERT-style encoder grow linearly with batch size, so the per-item figure holds at any batch.
-    """
-    import torch
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-    from torch.utils.flop_counter import FlopCounterMode
-
-    if batch_size < 1 or seq_len < 1:
-        raise UserError("Batch size and sequence length must be at least 1.")
-    params = list(model.parameters())
-    device = params[0].device if params else torch.device("cpu")
-    input_ids = torch.ones((batch_size, seq_len), dtype=torch.long, device=device)
-    attention_mask = torch.ones((batch_size, seq_len), dtype=torch.long, device=device)
-    was_training = model.training
-    model.eval()
-    # Dynamically quantized Linear layers run ops the counter has no formula for; they do the
-    # same multiply-adds as the float layer, so count them by hand.
-    quantized_flops = [0]
-
-    def _count_quantized(module, inputs, output) -> None:
-        tokens = inputs[0].numel() // module.in_features
-        quantized_flops[0] += 2 * tokens * module.in_features * module.out_features
-
-    hooks = [
-        m.register_forward_hook(_count_quantized)
-        for m in model.modules()
-        if "quantized" in type(m).__module__ and hasattr(m, "in_features")
-    ]
-    try:
-        # The math SDPA backend runs attention as plain matmuls the counter sees; the fused CPU
-        # kernel has no FLOP formula and its attention FLOPs would be missed.
-        with (
-            torch.no_grad(),
-            sdpa_kernel(SDPBackend.MATH),
-            FlopCounterMode(display=False) as counter,
-        ):
-            model(input_ids=input_ids, attention_mask=attention_mask)
-    finally:
-        model.train(was_training)
-        for h in hooks:
-            h.remove()
-    config = getattr(model, "config", None)
-    n_layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers", None)
-    return FlopProfile(
-        flops_per_item=(counter.get_total_flops() + quantized_flops[0]) / batch_size,
-        batch_size=batch_size,
-        seq_len=seq_len,
-        n_layers=int(n_layers) if n_layers else None,
-        params=sum(p.numel() for p in params),
-    )
 
 
 # --- hardware names ----------------------------------------------------------------------------
@@ -197,59 +130,42 @@ class Measurement:
 
 
 def measurements_from_results(results: dict | list | str | Path) -> list[Measurement]:
-    """Read one results.json (dict or path) or a list of them; failed variants are skipped."""
-    if isinstance(results, str | Path):
-        try:
-            results = json.loads(Path(results).read_text())
-        except FileNotFoundError:
-            raise UserError(f"Results file not found: {results}") from None
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{results}: not valid JSON ({exc.msg}, line {exc.lineno}).") from None
-    runs = results if isinstance(results, list) else [results]
+    """Read one results.json (dict, RunDocument or path) or a list of them; failed variants are
+    skipped."""
     out: list[Measurement] = []
-    for run in runs:
-        if not isinstance(run, dict) or not isinstance(run.get("results"), list):
-            raise UserError(
-                "Results must be the JSON written by 'python -m lib run' (a 'results' list)."
-            )
-        env = run.get("environment") or {}
+    for run in load_runs(results):
+        env = run.environment
         device = str(env.get("device") or "cpu")
         is_gpu = not device.startswith("cpu")
         hardware = (env.get("gpu_name") if is_gpu else env.get("cpu_model")) or "unknown"
         threads = env.get("threads") or env.get("cores")
-        for row in run["results"]:
-            if row.get("status", "ok") != "ok":
+        for row in run.results:
+            if not row.ok:
                 continue
-            tput = {
-                int(b): float(v)
-                for b, v in (row.get("throughput_per_s") or {}).items()
-                if num_or_none(v)
-            }
+            tput = {int(b): v for b, v in row.throughput_per_s.items() if v}
             lat = {}
-            for b, stats in (row.get("latency_ms") or {}).items():
-                stats = stats if isinstance(stats, dict) else {"p50": stats}
-                value = num_or_none(stats.get("p90", stats.get("p50")))
+            for b, stats in row.latency_ms.items():
+                # p90 where the run has it (a latency target is about tails), else the median
+                value = stats.p90 if stats.has("p90") else stats.p50
                 if value is not None:
                     lat[int(b)] = value
             out.append(
                 Measurement(
-                    variant=str(row.get("variant", "?")),
-                    precision=str(row.get("precision") or "fp32"),
+                    variant=str(row.variant),
+                    precision=str(row.precision or "fp32"),
                     hardware_name=str(hardware),
                     device=device,
                     threads=int(threads) if threads else None,
                     throughput_per_s=tput,
                     latency_ms=lat,
-                    accuracy=num_or_none(row.get("accuracy")),
-                    macro_f1=num_or_none(row.get("macro_f1")),
-                    flops_per_item=num_or_none(row.get("flops_per_item")),
-                    params=int(row["params"]) if num_or_none(row.get("params")) else None,
-                    num_layers=int(row["num_layers"])
-                    if num_or_none(row.get("num_layers"))
-                    else None,
-                    energy_j_per_1k=num_or_none(row.get("energy_j_per_1k")),
-                    energy_method=row.get("energy_method"),
-                    run_id=run.get("run_id"),
+                    accuracy=row.accuracy,
+                    macro_f1=row.macro_f1,
+                    flops_per_item=row.flops_per_item,
+                    params=int(row.params) if row.params else None,
+                    num_layers=int(row.num_layers) if row.num_layers else None,
+                    energy_j_per_1k=row.energy_j_per_1k,
+                    energy_method=row.energy_method,
+                    run_id=run.run_id,
                 )
             )
     return out
@@ -274,7 +190,7 @@ def pick_batch(
             b = min(usable)
             return b, usable[b], latency_ms.get(b), False
         usable = within
-    b = max(usable, key=usable.get)
+    b = max(usable, key=usable.__getitem__)
     return b, usable[b], latency_ms.get(b), True
 
 
@@ -297,7 +213,7 @@ class Calibration:
         return self.floor_s_per_layer * n_layers if n_layers else self.floor_s_default
 
 
-# Result of calibrate() on data/gpu_reference_h200.json; tests/test_projection.py re-runs the fit
+# Result of calibrate() on data/gpu_reference_h200.json; tests/cost/test_projection.py re-runs the fit
 # and checks these constants still match it.
 DEFAULT_CALIBRATION = Calibration(
     efficiency={"fp32": 0.66, "tf32": 0.40, "fp16": 0.38, "bf16": 0.40},
@@ -354,6 +270,7 @@ def calibrate(
             effs[dt], total = float(eff_grid[i]), total + float(per_eff[i])
         if best is None or total < best[0] - 1e-12:
             best = (total, float(per_layer), effs)
+    assert best is not None  # the grid of per-layer floors is never empty
     _, per_layer, effs = best
     default_errs = [
         (
@@ -488,6 +405,7 @@ def project_gpu(
         seconds = project_latency_s(flops_per_item * b, peak, eff, floor, weight_bytes, bw)
         tput[b], lat[b] = b / seconds, seconds * 1e3
     batch, best, latency, meets = pick_batch(tput, lat, latency_target_ms)
+    assert latency is not None  # lat has a latency for every batch in tput
     assumptions = [
         f"{name}: {compute_precision} peak {peak:g} TFLOP/s x efficiency {eff:.2f}",
         f"{flops_per_item / 1e9:.3g} GFLOP per inference",

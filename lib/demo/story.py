@@ -20,6 +20,7 @@ from pathlib import Path
 from lib.errors import UserError
 from lib.measure.environment import hardware_label
 from lib.paths import REPO_DATA
+from lib.schema import RunDocument
 
 DEMO_DIR = REPO_DATA / "demo"
 PREFIX = "demo-"
@@ -72,20 +73,20 @@ def read_demo_doc(path: Path) -> dict:
             f"Demo file {path.name} is not a run document (it needs a 'results' list, as "
             "written by 'python -m lib run --out')."
         )
-    env = doc.get("environment") or {}
-    recorded = _parse_date(env.get("date")) or _parse_date(doc.get("created_at"))
-    extra = dict(doc.get("baseline") or {})
+    run = RunDocument.from_dict(doc, source=f"Demo file {path.name}")
+    env = run.environment
+    recorded = _parse_date(env.get("date")) or _parse_date(run.created_at)
+    extra = dict(run.baseline)
     extra.update(
         demo=True,
         demo_file=path.name,
         recorded_on=extra.get("recorded_on") or (hardware_label(env) if env else "unknown"),
         recorded_at=recorded.date().isoformat() if recorded else "date not recorded",
     )
-    return doc | {
-        "run_id": demo_run_id(doc, path),
-        "baseline": extra,
-        "created_at": recorded.isoformat() if recorded else None,
-    }
+    run.run_id = demo_run_id(doc, path)
+    run.baseline = extra
+    run.created_at = recorded.isoformat() if recorded else None
+    return run.to_dict()
 
 
 def demo_docs(folder: Path | None = None) -> list[dict]:
@@ -155,54 +156,28 @@ def is_demo(run: dict) -> bool:
 
 
 # ------------------------------------------------------------------ the story, in plain words
-# Written here rather than read from the technique registry: the registry imports torch, and
-# the demo must open instantly.
-STEP_WORDS = {
-    "fp32": "The model as trained: every weight a 32-bit number. The baseline every other "
-    "version is compared with.",
-    "half": "Stores and computes with 16-bit numbers instead of 32-bit: half the memory, and "
-    "faster where the chip has 16-bit units (bfloat16 on a CPU, float16 on a GPU).",
-    "int8": "Stores each weight in one byte instead of four and multiplies in 8-bit integers: "
-    "about 4x smaller and usually 1.5-2x faster on CPUs with VNNI or AMX, for a small cost in "
-    "accuracy.",
-    "prune-unstructured": "Sets the smallest weights to zero. Ordinary hardware multiplies the "
-    "zeros anyway, so it is not faster: it shows how much of the model is redundant.",
-    "prune-structured": "Removes the least useful parts of every layer (attention heads, "
-    "neurons), so the model really shrinks and runs faster; a short re-training wins back most "
-    "of the accuracy.",
-    "distill": "Trains a smaller copy with fewer layers to give the same answers as the full "
-    "model. Half the layers is about twice as fast, usually for about a point of accuracy.",
-    "student": "Swaps in a smaller pretrained model trained on the same task.",
-}
-RUNTIME_WORDS = {
-    "ort": "served with ONNX Runtime, a lean engine that fuses layers: usually the fastest way "
-    "to serve on a CPU, most of all with int8",
-    "compile": "compiled with torch.compile into fused code for this machine (a one-off compile "
-    "when the model loads)",
-    "eager": "served with plain PyTorch",
-}
-
-
 def explain_variant(text: str) -> str:
     """What a variant does, in plain words, e.g. 'distill:3+int8@ort'."""
     text = str(text).strip()
     chain, _, runtime = text.partition("@")
+    # The words come from the torch-free configs, so the demo still opens instantly.
+    from lib.runtimes.configs import RUNTIMES
+    from lib.techniques.configs import TECHNIQUES
+
     sentences = []
     for step in chain.split("+"):
         name, _, param = step.strip().partition(":")
-        words = STEP_WORDS.get(name)
-        if words is None:
+        config = TECHNIQUES.get(name)
+        if config is None or not config.story:
             sentences.append(f"A custom step '{step.strip()}'.")
             continue
-        if param and name == "distill":
-            words = f"Distilled to {param} layers. " + words
-        elif param and name.startswith("prune"):
-            words = f"Pruned by {param}%. " + words
+        words = config.story
+        if param and config.story_param:
+            words = config.story_param.format(param=param) + words
         sentences.append(words)
     if runtime and runtime != "eager":
-        sentences.append(
-            f"Then {RUNTIME_WORDS.get(runtime, f'served with the {runtime} runtime')}."
-        )
+        served = RUNTIMES[runtime].served if runtime in RUNTIMES else None
+        sentences.append(f"Then {served or f'served with the {runtime} runtime'}.")
     return " ".join(sentences)
 
 

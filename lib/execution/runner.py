@@ -20,9 +20,10 @@ from lib import datasets
 from lib.errors import UserError
 from lib.measure import environment, expectations, stats
 from lib.paths import user_dir
+from lib.schema import BASELINE, Status, VariantResult
 from lib.spec import RunSpec
 from lib.store import Store
-from lib.techniques import BASELINE, parse_variant
+from lib.techniques import parse_variant
 from lib.training import adapt
 
 ProgressFn = Callable[[str, str, float | None], None]
@@ -154,31 +155,33 @@ def execute(
                 report(f"variant:{name}", f"{name}: {m}", lo + (hi - lo) * f)
 
             vprogress(0.0, "starting")
-            result = run_isolated(
-                {**job_common, "variant": name}, spec.measure.variant_timeout_s, vprogress
+            result = VariantResult.from_dict(
+                run_isolated(
+                    {**job_common, "variant": name}, spec.measure.variant_timeout_s, vprogress
+                )
             )
-            if result["status"] == "ok":
-                preds = np.asarray(result["predictions"])
+            if result.ok:
+                preds = np.asarray(result.predictions)
                 if name == BASELINE:
                     baseline_preds, baseline_result = preds, result
                 if baseline_preds is not None:
-                    result["agreement"] = float(np.mean(preds == baseline_preds))
+                    result.agreement = float(np.mean(preds == baseline_preds))
                 result.update(
                     stats.accuracy_evidence(
                         evals.labels, preds, None if name == BASELINE else baseline_preds
                     )
                 )
-                result["expectations"] = [e.to_dict() for e in expected[name]]
+                result.expectations = [e.to_dict() for e in expected[name]]
                 if expected[name] and baseline_result is not None and name != BASELINE:
                     speedup = _speedup(baseline_result, result)
-                    result["speedup_vs_baseline"] = speedup
-                    result["expectation_check"] = expectations.compare(
-                        expected[name], speedup, unstable=result.get("unstable", False)
+                    result.speedup_vs_baseline = speedup
+                    result.expectation_check = expectations.compare(
+                        expected[name], speedup, unstable=bool(result.unstable)
                     )
             else:
                 failures += 1
-            store.add_result(run_id, i, result)
-            status = "done" if result["status"] == "ok" else f"failed: {result['error']}"
+            store.add_result(run_id, i, result.to_dict())
+            status = "done" if result.ok else f"failed: {result.error}"
             report(f"variant:{name}", f"{name}: {status}", hi)
 
         msg = f"{len(names) - failures} of {len(names)} variants measured"
@@ -236,18 +239,18 @@ def run_isolated(job: dict, timeout_s: float, progress: Callable[[float, str], N
     return outcome
 
 
-def _speedup(baseline: dict, variant: dict) -> float | None:
+def _speedup(baseline: VariantResult, variant: VariantResult) -> float | None:
     """Speed-up at the largest batch size both measured (above 1: faster): from the paired
     rounds where the variant has them, else baseline p50 / variant p50."""
-    common = set(baseline.get("latency_ms", {})) & set(variant.get("latency_ms", {}))
+    common = set(baseline.latency_ms) & set(variant.latency_ms)
     if not common:
         return None
     bs = max(common, key=int)
-    paired = (variant.get("speedup_paired") or {}).get(bs)
-    if paired:
-        return paired["speedup"]
-    base, var = baseline["latency_ms"][bs]["p50"], variant["latency_ms"][bs]["p50"]
-    return base / var if var else None
+    paired = variant.speedup_paired.get(bs)
+    if paired is not None and paired.keys():
+        return paired.speedup
+    base, var = baseline.latency_ms[bs].p50, variant.latency_ms[bs].p50
+    return base / var if base is not None and var else None
 
 
 def _death_reason(exitcode: int | None) -> str:
@@ -259,7 +262,7 @@ def _death_reason(exitcode: int | None) -> str:
 
 
 def _failed(job: dict, reason: str, detail: str | None = None) -> dict:
-    out = {"variant": job["variant"], "status": "failed", "error": reason}
+    out = VariantResult(variant=job["variant"], status=Status.FAILED, error=reason)
     if detail:
-        out["error_detail"] = detail
-    return out
+        out.error_detail = detail
+    return out.to_dict()

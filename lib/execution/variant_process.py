@@ -55,7 +55,8 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
     from lib.measure import latency as measure
     from lib.models import load as models
     from lib.runtimes import registry as runtimes
-    from lib.techniques import BASELINE, BuildContext, apply_chain, parse_variant
+    from lib.schema import BASELINE, Status, VariantResult
+    from lib.techniques import BuildContext, apply_chain, parse_variant
 
     settings = job["measure"]
     device = job["device"]
@@ -81,8 +82,8 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
             seed=job.get("seed", 0),
             progress=lambda f, m: progress(0.05 + 0.45 * f, m),
             cache_dir=job.get("cache_dir"),
+            runtime=variant.runtime,  # steps may defer work to the runtime (int8@ort)
         )
-        ctx.notes["runtime"] = variant.runtime  # steps may defer work to the runtime (int8@ort)
         progress(0.1, "building")
         t0 = time.perf_counter()
         model = apply_chain(model, variant, ctx)
@@ -109,7 +110,8 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
             )
         except UserError as exc:
             raise UserError(f"Runtime '@{variant.runtime}' of '{variant.text}': {exc}") from None
-        size_mb = predictor.notes.get("onnx_size_mb", size_mb)  # what is served (ORT's graph)
+        if predictor.served_size_mb is not None:  # what is served (ORT's graph)
+            size_mb = predictor.served_size_mb
 
         progress(0.5, f"accuracy on {len(evals)} eval examples")
         preds = measure.predict(
@@ -134,12 +136,14 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
             )
             return summary
 
-        latency, throughput = {}, {}
+        # Plain dicts as timed() gives them: VariantResult reads them into Latency records.
+        latency: dict[str, Any] = {}
+        throughput: dict[str, float | None] = {}
         for i, (bs, batch) in enumerate(zip(settings["batch_sizes"], shapes, strict=True)):
             progress(0.7 + 0.25 * i / len(shapes), f"latency at batch {bs}")
             latency[str(bs)] = timed(batch)
             throughput[str(bs)] = bs / (latency[str(bs)]["p50"] / 1000)
-        by_length = {}
+        by_length: dict[str, Any] = {}
         if sweep:
             by_length[str(settings["seq_len"])] = latency[str(sweep_bs)]
             for n, batch in sweep.items():
@@ -162,45 +166,45 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
             )
             energy_result["energy_batch_size"] = bs
 
-    paired = {}
+    paired: dict[str, Any] = {}  # plain dicts, read into PairedSpeedup records
     if settings.get("paired_rounds") and variant.text != BASELINE:
         # After the memory sampler stopped: the reference model loaded here is not the variant's.
         progress(0.98, "timing against fp32, in turns")
         paired = _paired_speedups(job, settings, predictor, shapes, evals, device)
 
-    result = {
-        "variant": variant.text,
-        "status": "ok",
-        "steps": [str(s) for s in variant.steps],
-        "runtime": variant.runtime,
-        "precision": ctx.precision,
-        "device": device,
-        "threads": threads,
-        "accuracy": measure.accuracy(evals.labels, preds),
-        "macro_f1": measure.macro_f1(evals.labels, preds, len(evals.label_names)),
-        "n_eval": len(evals),
-        "latency_ms": latency,
-        "throughput_per_s": throughput,
-        "seq_len": settings["seq_len"],
-        "latency_by_seq_len_ms": by_length,  # at the smallest batch size; empty without a sweep
-        "sweep_batch_size": sweep_bs if by_length else None,
-        "size_mb": size_mb,
-        "params": params,
-        "flops_per_item": flops[0],
-        "num_layers": flops[1],
-        "peak_memory_mb": rss.peak_mb,
-        "build_seconds": build_seconds,
-        "notes": {**ctx.notes, **predictor.notes},
-        "predictions": preds.tolist(),
-        "unstable": any(s["unstable"] for s in latency.values()),
-        "speedup_paired": paired,  # batch size -> lib.measure.stats.paired_speedup; {} for the baseline
-    }
+    result = VariantResult(
+        variant=variant.text,
+        status=Status.OK,
+        steps=[str(s) for s in variant.steps],
+        runtime=variant.runtime,
+        precision=ctx.precision,
+        device=device,
+        threads=threads,
+        accuracy=measure.accuracy(evals.labels, preds),
+        macro_f1=measure.macro_f1(evals.labels, preds, len(evals.label_names)),
+        n_eval=len(evals),
+        latency_ms=latency,
+        throughput_per_s=throughput,
+        seq_len=settings["seq_len"],
+        latency_by_seq_len_ms=by_length,  # at the smallest batch size; empty without a sweep
+        sweep_batch_size=sweep_bs if by_length else None,
+        size_mb=size_mb,
+        params=params,
+        flops_per_item=flops[0],
+        num_layers=flops[1],
+        peak_memory_mb=rss.peak_mb,
+        build_seconds=build_seconds,
+        notes={**ctx.notes, **predictor.notes},
+        predictions=preds.tolist(),
+        unstable=any(s["unstable"] for s in latency.values()),
+        speedup_paired=paired,  # batch size -> lib.measure.stats.paired_speedup; {} for fp32
+    )
     if energy_result is not None:
         energy_result["energy_details"] = energy_result.pop("details")
         result.update(energy_result)
     if device == "cuda":
-        result["gpu_peak_memory_mb"] = torch.cuda.max_memory_allocated() / 1e6
-    return result
+        result.gpu_peak_memory_mb = torch.cuda.max_memory_allocated() / 1e6
+    return result.to_dict()
 
 
 def _paired_speedups(job, settings, predictor, shapes, evals, device) -> dict[str, dict]:
@@ -238,7 +242,7 @@ def _paired_speedups(job, settings, predictor, shapes, evals, device) -> dict[st
 
 def _flops(model, seq_len: int, notes: dict) -> tuple[float | None, int | None]:
     """FLOPs per item at this sequence length: what the cost projection scales by."""
-    from lib.cost.projection import count_flops
+    from lib.measure.flops import count_flops
 
     try:
         profile = count_flops(model, 1, seq_len)

@@ -22,8 +22,8 @@ from typing import Any
 import pandas as pd
 
 from lib.format import num
+from lib.schema import BASELINE, VariantResult
 
-BASELINE = "fp32"
 LATENCY_STATS = ("p50", "p90", "p99", "mean", "std", "cv")
 
 # Columns of the wide frame that are not per batch size, in display order.
@@ -56,11 +56,19 @@ SCALAR_COLUMNS = [
 ]
 
 
-def batch_sizes(results: Iterable[dict]) -> list[int]:
+Results = Iterable[dict | VariantResult]
+
+
+def parse_results(results: Results) -> list[VariantResult]:
+    """Result dicts (or VariantResults) read through the schema, in order."""
+    return [VariantResult.from_dict(r) for r in results]
+
+
+def batch_sizes(results: Results) -> list[int]:
     """Every batch size any result was timed at, ascending."""
     found: set[int] = set()
-    for r in results:
-        for key in list(r.get("latency_ms") or {}) + list(r.get("throughput_per_s") or {}):
+    for r in parse_results(results):
+        for key in list(r.latency_ms) + list(r.throughput_per_s):
             try:
                 found.add(int(key))
             except (TypeError, ValueError):
@@ -107,52 +115,53 @@ def _unstable(stability: Any) -> bool | None:
     return None
 
 
-def to_frame(results: list[dict], baseline: str = BASELINE) -> pd.DataFrame:
+def to_frame(results: Results, baseline: str = BASELINE) -> pd.DataFrame:
     """One row per variant (failed ones included, with NaN metrics), in the order given."""
+    results = parse_results(results)
     sizes = batch_sizes(results)
     rows = []
     for r in results:
-        ci = r.get("accuracy_ci") or [None, None]
-        if not isinstance(ci, list | tuple) or len(ci) != 2:
+        ci = r.accuracy_ci or [None, None]
+        if len(ci) != 2:
             ci = [None, None]
         row: dict[str, Any] = {
-            "variant": str(r.get("variant", "?")),
-            "status": r.get("status", "ok"),
-            "error": r.get("error") or "",
-            "runtime": r.get("runtime") or "",
-            "precision": r.get("precision") or "",
-            "device": r.get("device") or "",
-            "threads": num(r.get("threads")),
-            "accuracy": num(r.get("accuracy")),
+            "variant": str(r.variant),
+            "status": r.status,
+            "error": r.error or "",
+            "runtime": r.runtime or "",
+            "precision": r.precision or "",
+            "device": r.device or "",
+            "threads": num(r.threads),
+            "accuracy": num(r.accuracy),
             "accuracy_low": num(ci[0]),
             "accuracy_high": num(ci[1]),
-            "p_value_vs_baseline": num(r.get("p_value_vs_baseline")),
-            "macro_f1": num(r.get("macro_f1")),
-            "agreement": num(r.get("agreement")),
-            "n_eval": num(r.get("n_eval")),
-            "size_mb": num(r.get("size_mb")),
-            "params": num(r.get("params")),
-            "peak_memory_mb": num(r.get("peak_memory_mb")),
-            "build_seconds": num(r.get("build_seconds")),
-            "energy_j_per_1k": num(r.get("energy_j_per_1k")),
-            "energy_method": r.get("energy_method") or "",
-            "unstable": _unstable(r.get("stability", r.get("unstable"))),
-            "notes": notes_text(r.get("notes")),
-            "expectations": expectations_text(r.get("expectations")),
+            "p_value_vs_baseline": num(r.p_value_vs_baseline),
+            "macro_f1": num(r.macro_f1),
+            "agreement": num(r.agreement),
+            "n_eval": num(r.n_eval),
+            "size_mb": num(r.size_mb),
+            "params": num(r.params),
+            "peak_memory_mb": num(r.peak_memory_mb),
+            "build_seconds": num(r.build_seconds),
+            "energy_j_per_1k": num(r.energy_j_per_1k),
+            "energy_method": r.energy_method or "",
+            # "stability": an older per-result verdict, kept when a file has it
+            "unstable": _unstable(r.extra["stability"] if "stability" in r.extra else r.unstable),
+            "notes": notes_text(r.notes),
+            "expectations": expectations_text(r.expectations),
         }
-        lat = r.get("latency_ms") or {}
-        thr = r.get("throughput_per_s") or {}
         for b in sizes:
-            stats = lat.get(str(b)) or lat.get(b) or {}
+            stats = r.latency(b)
             for s in LATENCY_STATS:
-                row[f"{s}_ms_b{b}" if s != "cv" else f"cv_b{b}"] = num(stats.get(s))
-            t = thr.get(str(b), thr.get(b))
-            if t is None and stats.get("p50"):
-                t = b / (stats["p50"] / 1000)
+                value = getattr(stats, s) if stats is not None else None
+                row[f"{s}_ms_b{b}" if s != "cv" else f"cv_b{b}"] = num(value)
+            t = r.throughput_per_s.get(str(b))
+            if t is None and stats is not None and stats.p50:
+                t = b / (stats.p50 / 1000)
             row[f"throughput_b{b}"] = num(t)
-            paired = (r.get("speedup_paired") or {}).get(str(b)) or {}
-            low, high = (paired.get("ci") or [None, None])[:2]
-            row[f"paired_speedup_b{b}"] = num(paired.get("speedup"))
+            paired = r.speedup_paired.get(str(b))
+            low, high = ((paired.ci if paired else None) or [None, None])[:2]
+            row[f"paired_speedup_b{b}"] = num(paired.speedup if paired else None)
             row[f"speedup_low_b{b}"] = num(low)
             row[f"speedup_high_b{b}"] = num(high)
         rows.append(row)
@@ -250,13 +259,12 @@ def ok_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["status"] == "ok"]
 
 
-def to_long(
-    results: list[dict], baseline: str = BASELINE, seq_len: int | None = None
-) -> pd.DataFrame:
+def to_long(results: Results, baseline: str = BASELINE, seq_len: int | None = None) -> pd.DataFrame:
     """One row per (variant, batch size) of the variants that were measured.
 
     ``seq_len``: the sequence length the run timed at, when the results don't say
     (a result's own ``seq_len`` wins)."""
+    results = parse_results(results)
     wide = to_frame(results, baseline)
     cols = [
         "variant",
@@ -280,9 +288,10 @@ def to_long(
         "size_mb",
     ]
     rows = []
-    by_variant = {str(r.get("variant")): r for r in results}
+    by_variant = {str(r.variant): r for r in results}
     for _, w in ok_rows(wide).iterrows():
-        own_len = (by_variant.get(w["variant"]) or {}).get("seq_len")
+        own = by_variant.get(w["variant"])
+        own_len = own.seq_len if own is not None else None
         for b in frame_batch_sizes(wide):
             if math.isnan(w[f"p50_ms_b{b}"]):
                 continue
@@ -312,25 +321,25 @@ def to_long(
     return pd.DataFrame(rows, columns=cols)
 
 
-def to_length_frame(results: list[dict]) -> pd.DataFrame:
+def to_length_frame(results: Results) -> pd.DataFrame:
     """One row per (variant, sequence length) of a latency-vs-length sweep, in the columns
     ``charts.latency_vs_length`` draws; empty when no result swept lengths."""
     rows = []
-    for r in results:
-        sweep = r.get("latency_by_seq_len_ms") or {}
-        if r.get("status", "ok") != "ok" or not sweep:
+    for r in parse_results(results):
+        sweep = r.latency_by_seq_len_ms
+        if not r.ok or not sweep:
             continue
-        bs = r.get("sweep_batch_size") or 1
+        bs = r.sweep_batch_size or 1
         for n, t in sweep.items():
             rows.append(
                 {
-                    "variant": r.get("variant"),
-                    "runtime": r.get("runtime", "eager"),
+                    "variant": r.variant,
+                    "runtime": r.runtime if r.has("runtime") else "eager",
                     "seq_len": int(n),
                     "batch_size": int(bs),
-                    "p50_ms": t["p50"],
-                    "p90_ms": t.get("p90", float("nan")),
-                    "throughput_per_s": bs / (t["p50"] / 1000) if t["p50"] else float("nan"),
+                    "p50_ms": t.p50,
+                    "p90_ms": t.p90 if t.has("p90") else float("nan"),
+                    "throughput_per_s": bs / (t.p50 / 1000) if t.p50 else float("nan"),
                 }
             )
     return pd.DataFrame(
