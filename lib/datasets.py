@@ -47,6 +47,8 @@ def load(spec: DatasetSpec) -> LabelledText:
         frame, text_col, label_col = _BUILTIN_LOADERS[spec.source]()
     else:
         frame = read_table(spec.source)
+        if not (spec.text_column and spec.label_column):  # DatasetSpec checks this already
+            raise UserError(f"Dataset file '{spec.source}' needs a text column and a label column.")
         text_col, label_col = spec.text_column, spec.label_column
     return from_frame(frame, text_col, label_col, where=spec.source)
 

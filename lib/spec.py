@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from lib.errors import UserError
@@ -148,8 +149,7 @@ class RunSpec:
     name: str = ""
 
     def __post_init__(self) -> None:
-        # Imported here: the technique registry imports torch, which specs must not need.
-        from lib.techniques import parse_variant
+        from lib.techniques.grammar import parse_variant  # the syntax alone: no torch
 
         self.variants = [v.strip() for v in self.variants if v and v.strip()]
         if not self.variants:
@@ -212,3 +212,74 @@ def _build(kind: type, value: Any, where: str) -> Any:
 def _positive(what: str, value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise UserError(f"The {what} must be a whole number above 0 (got {value}).")
+
+
+# ------------------------------------------------------------------ specs for people (pages)
+def default_spec_dict() -> dict[str, Any]:
+    """The default run as a plain dict (built without importing torch: RunSpec's check of the
+    variants imports the technique registry)."""
+    variants = next(f for f in fields(RunSpec) if f.name == "variants").default_factory
+    if not callable(variants):  # dataclasses.MISSING: RunSpec.variants lost its default
+        raise TypeError("RunSpec.variants has no default_factory")
+    return {
+        "model": asdict(ModelSpec()),
+        "dataset": asdict(DatasetSpec()),
+        "variants": list(variants()),
+        "adapt": asdict(AdaptSpec()),
+        "measure": asdict(MeasureSpec()),
+        "name": "",
+    }
+
+
+def parse_int_list(text: str, what: str = "Batch sizes") -> list[int]:
+    """'1, 8,32' -> [1, 8, 32]; a UserError names the bad item."""
+    items = [t.strip() for t in str(text).replace(";", ",").split(",") if t.strip()]
+    if not items:
+        raise UserError(f"{what}: give at least one whole number, e.g. 1, 32.")
+    out = []
+    for item in items:
+        try:
+            out.append(int(item))
+        except ValueError:
+            raise UserError(
+                f"{what} must be whole numbers separated by commas; '{item}' is not one."
+            ) from None
+    return out
+
+
+def spec_lines(spec: dict[str, Any], upload_name: str | None = None) -> list[tuple[str, str]]:
+    """A spec dict as (label, value) lines for people; ``upload_name`` is what an uploaded
+    dataset file was called (it is stored under a content hash)."""
+    m, d, ms = spec.get("model", {}), spec.get("dataset", {}), spec.get("measure", {})
+    source = d.get("source", "")
+    if source in BUILTIN_DATASETS:
+        data = source
+    else:
+        data = (
+            f"{upload_name or Path(str(source)).name} "
+            f"(text: {d.get('text_column')}, label: {d.get('label_column')})"
+        )
+    threads = ms.get("threads") or "all cores"
+    return [
+        ("Model", str(m.get("source", ""))),
+        ("Dataset", data),
+        (
+            "Examples",
+            f"train on up to {d.get('train_limit')}, evaluate on up to {d.get('eval_limit')} "
+            f"(seed {d.get('seed')})",
+        ),
+        ("Variants", ", ".join(spec.get("variants", []))),
+        (
+            "Timing",
+            f"batch sizes {', '.join(map(str, ms.get('batch_sizes', [])))} · "
+            f"{ms.get('seq_len')} tokens · at least {ms.get('min_repeats')} repeats and "
+            f"{ms.get('min_seconds')} s · threads: {threads} · device: {ms.get('device')}",
+        ),
+        (
+            "Speed-ups",
+            f"{ms['paired_rounds']} rounds taking turns with fp32"
+            if ms.get("paired_rounds")
+            else "fp32 p50 ÷ variant p50 (no paired rounds)",
+        ),
+        ("Energy", f"on ({ms.get('country')})" if ms.get("energy") else "off"),
+    ]

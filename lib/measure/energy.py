@@ -40,7 +40,7 @@ TRACKING_MODE = "process"
 # Anything that could make codecarbon talk to a server or write a file, forced off whatever the
 # user's ~/.codecarbon.config or CODECARBON_* variables say. The carbon intensity is also forced
 # (from the bundled table), so no Electricity Maps token found in a config file is ever used.
-_NO_NETWORK = {
+_NO_NETWORK: dict[str, Any] = {
     "output_methods": [],
     "api_endpoint": None,
     "api_key": None,
@@ -286,7 +286,8 @@ def energy_method(components: list[dict[str, Any]], device: str = "cpu") -> tupl
 def _cpu_text(cpu: dict[str, Any]) -> str:
     mode = cpu.get("mode")
     if cpu.get("measured"):
-        return f"CPU measured ({_MEASURED_CPU_MODES.get(mode, mode)})"
+        label = _MEASURED_CPU_MODES.get(mode, mode) if isinstance(mode, str) else mode
+        return f"CPU measured ({label})"
     tdp, threads = cpu.get("tdp_w"), cpu.get("threads")
     if tdp and threads and _is_per_thread_default(tdp, threads):
         source = f"{tdp / threads:g} W per thread x {threads} threads (CPU model not in its table)"

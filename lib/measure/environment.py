@@ -97,7 +97,7 @@ def git_commit() -> str | None:
 
 
 def versions() -> dict[str, str | None]:
-    found = {}
+    found: dict[str, str | None] = {}
     for name in _PACKAGES:
         try:
             found[name] = md.version(name)

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from lib.techniques.grammar import parse_variant
+
 # A measured speed-up inside [1 - BAND, 1 + BAND] counts as "no change".
 BAND = 0.10
 
@@ -43,8 +45,6 @@ def expectations_for(variant, env: dict) -> list[Expectation]:
     ``cpu_model`` are read. The baseline gets none.
     """
     if isinstance(variant, str):
-        from lib.techniques import parse_variant
-
         variant = parse_variant(variant)
     device = env.get("device") or "cpu"
     flags = set(env.get("cpu_flags") or [])

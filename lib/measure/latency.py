@@ -202,9 +202,11 @@ def count_params(model: torch.nn.Module) -> int:
     total = sum(p.numel() for p in model.parameters())
     for m in model.modules():
         # Quantized layers expose weight() and bias() as methods, not as parameters.
-        if callable(getattr(m, "weight", None)) and not isinstance(m.weight, torch.Tensor):
-            total += m.weight().numel()
-            bias = m.bias() if callable(getattr(m, "bias", None)) else None
+        weight = getattr(m, "weight", None)
+        if callable(weight) and not isinstance(weight, torch.Tensor):
+            total += weight().numel()
+            bias_of = getattr(m, "bias", None)
+            bias = bias_of() if callable(bias_of) else None
             if isinstance(bias, torch.Tensor):
                 total += bias.numel()
     return int(total)

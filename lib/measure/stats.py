@@ -85,7 +85,9 @@ def is_significant(p: float | None, alpha: float = ALPHA) -> bool:
 
 
 def accuracy_evidence(
-    labels: Sequence[int], preds: Sequence[int], baseline_preds: Sequence[int] | None = None
+    labels: Sequence[int] | np.ndarray,
+    preds: Sequence[int] | np.ndarray,
+    baseline_preds: Sequence[int] | np.ndarray | None = None,
 ) -> dict:
     """What the runner stores beside an accuracy: its interval and, with a baseline, the test.
 
@@ -93,8 +95,8 @@ def accuracy_evidence(
     ``baseline_preds`` is given ``p_value_vs_baseline``, ``significant_vs_baseline`` and the
     discordant counts ``only_baseline_right`` / ``only_variant_right``.
     """
-    labels = np.asarray(labels)
-    correct = np.asarray(preds) == labels
+    truth = np.asarray(labels)
+    correct = np.asarray(preds) == truth
     n = int(correct.size)
     k = int(correct.sum())
     low, high = accuracy_ci(k, n)
@@ -103,7 +105,7 @@ def accuracy_evidence(
         "accuracy_noise_points": noise_points(n, k / n) if n else None,
     }
     if baseline_preds is not None:
-        base_correct = np.asarray(baseline_preds) == labels
+        base_correct = np.asarray(baseline_preds) == truth
         p = mcnemar_p(base_correct, correct)
         only_base, only_var = discordant(base_correct, correct)
         out.update(

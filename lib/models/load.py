@@ -1,7 +1,8 @@
 """Loading a model: the built-in one, a local Hugging Face folder, or a Hub id.
 
 Never ``trust_remote_code``; safetensors preferred. Offline, a Hub id fails with a message that
-names it and suggests a local folder.
+names it and suggests a local folder. A structurally pruned folder is loaded by
+``lib.models.checkpoint`` (which never imports this module).
 """
 
 from __future__ import annotations
@@ -112,18 +113,13 @@ def load_tokenizer(location: str, is_local: bool = True):
 
 def load_classifier(location: str, is_local: bool = True, **kwargs):
     """A sequence classifier; extra kwargs (num_labels, id2label...) go to from_pretrained."""
-    from transformers import AutoModelForSequenceClassification
+    from lib.models import checkpoint  # imports torch: not before a model is loaded
 
-    config_file = Path(location) / "config.json"
-    if not kwargs and config_file.exists() and '"leanbench_pruned"' in config_file.read_text():
-        # A structurally pruned model: its layers have their own widths (see lib/pruned_io.py).
-        from lib.models.pruned import load_pruned
-
-        return load_pruned(location)
+    if not kwargs and checkpoint.is_pruned_folder(location):
+        # A structurally pruned model: its layers have their own widths (lib/models/checkpoint.py).
+        return checkpoint.load_pruned(location)
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(
-            location, trust_remote_code=False, use_safetensors=_has_safetensors(location), **kwargs
-        )
+        model = checkpoint.from_pretrained(location, **kwargs)
     except OSError as exc:
         if is_local:
             raise UserError(f"Could not load the model in {location}: {exc}") from None
@@ -132,15 +128,7 @@ def load_classifier(location: str, is_local: bool = True, **kwargs):
         raise UserError(
             f"'{location}' cannot be used as a text classifier: {str(exc).splitlines()[0]}"
         ) from None
-    model.eval()
     return model
-
-
-def _has_safetensors(location: str) -> bool | None:
-    path = Path(location)
-    if path.is_dir():
-        return any(path.glob("*.safetensors")) or None
-    return None  # a Hub id: let transformers prefer safetensors itself
 
 
 def head_matches(config, label_names: list[str]) -> bool:

@@ -9,20 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-BASELINE_CHAIN = "fp32"
+from lib.runtimes.configs import RUNTIMES
+from lib.schema import BASELINE as BASELINE_CHAIN
+
 EAGER = "eager"
 
-# One plain sentence per runtime, for the Techniques page. Kept here (not only in the runtime
-# registry) so that a page can show them without importing torch.
-RUNTIME_SENTENCES = {
-    "eager": "Plain PyTorch runs the model layer by layer exactly as written: the default, "
-    "and the yardstick every other runtime is compared with.",
-    "ort": "ONNX Runtime exports the model to a portable graph and runs it on a lean C++ engine "
-    "with fused layers; on a CPU it is usually the fastest way to serve, most of all with int8.",
-    "compile": "Compiled PyTorch (torch.compile) turns the model into fused code made for each "
-    "input shape, and on a GPU replays it as a CUDA graph; it costs a compile each time the "
-    "model loads.",
-}
+# One plain sentence per runtime, for the Techniques page: from the torch-free runtime configs,
+# so that a page can show them without importing torch.
+RUNTIME_SENTENCES = {name: c.sentence for name, c in RUNTIMES.items()}
 
 
 def runtime_sentences() -> dict[str, str]:
@@ -103,8 +97,8 @@ def fastest_runtimes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         )
         eager = by_runtime.get(EAGER)
         for batch in batches:
-            timed = {rt: _p50(r, batch) for rt, r in by_runtime.items()}
-            timed = {rt: t for rt, t in timed.items() if t is not None}
+            p50s = {rt: _p50(r, batch) for rt, r in by_runtime.items()}
+            timed = {rt: t for rt, t in p50s.items() if t is not None}
             if not timed:
                 continue
             best_rt = min(timed, key=lambda rt: (timed[rt], rt != EAGER))
@@ -128,7 +122,7 @@ def fastest_runtimes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-_NAMES = {"eager": "plain PyTorch", "ort": "ONNX Runtime", "compile": "compiled PyTorch"}
+_NAMES = {name: c.label for name, c in RUNTIMES.items()}
 
 
 def _sentence(row: dict[str, Any]) -> str:

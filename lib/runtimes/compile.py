@@ -22,7 +22,8 @@ from typing import Any
 import torch
 
 from lib.errors import UserError
-from lib.runtimes.registry import Predictor, Runtime, register
+from lib.runtimes.configs import ServingContext
+from lib.runtimes.registry import Predictor
 
 
 def _compile(model, device: str):
@@ -89,7 +90,7 @@ class CompiledPredictor:
         return torch.cat(parts)
 
 
-def _prepare(model, ctx, example_batches=None) -> Predictor:
+def prepare(model, ctx: ServingContext, example_batches=None) -> Predictor:
     examples = list(example_batches or [])
     if not examples:
         raise UserError("the compile runtime needs the measured batch shapes")
@@ -100,7 +101,7 @@ def _prepare(model, ctx, example_batches=None) -> Predictor:
             "or 'int8' with '@eager'"
         )
     device = ctx.device
-    shapes = [tuple(int(d) for d in b["input_ids"].shape) for b in examples]
+    shapes = [(int(b["input_ids"].shape[0]), int(b["input_ids"].shape[1])) for b in examples]
     limit = max(8, len(set(shapes)) + 2)
     dynamo_config = torch._dynamo.config
     if getattr(dynamo_config, "recompile_limit", limit) < limit:
@@ -131,14 +132,3 @@ def _prepare(model, ctx, example_batches=None) -> Predictor:
         "compile_eval": "eval batches padded to the compiled shapes",
     }
     return Predictor(predictor, "compile", notes)
-
-
-register(
-    Runtime(
-        "compile",
-        "Compiled PyTorch: torch.compile turns the model into fused, machine-specific code for "
-        "each input shape (and replays it as a CUDA graph on a GPU); it costs a compile when "
-        "the model loads.",
-        _prepare,
-    )
-)

@@ -6,8 +6,8 @@ How (measured on the 2-core AMD EPYC dev machines, MiniLM-L6, sequence 128; see 
 - Dynamic axes for batch and sequence, opset 17, so one model serves every shape.
 - int8: ``onnxruntime.quantization.quantize_dynamic`` on the fp32 export, per-channel weights by
   default (``int8:per-tensor`` for one scale per matrix). The ``int8`` step leaves the model float
-  and records ``ctx.notes["int8_pending"]`` when the runtime is ``ort``; torch-quantized modules
-  cannot be exported.
+  and sets ``ctx.pending_int8`` (an ``Int8Request``) when the runtime is ``ort``; torch-quantized
+  modules cannot be exported.
 - Session: all graph optimisations, intra-op threads fixed to ``torch.get_num_threads()``
   (recorded), one inter-op thread, and no idle spinning, so ORT's worker threads do not steal the
   cores from whatever runs next.
@@ -32,7 +32,8 @@ import numpy as np
 import torch
 
 from lib.errors import UserError
-from lib.runtimes.registry import Predictor, Runtime, register
+from lib.runtimes.configs import Int8Request, ServingContext
+from lib.runtimes.registry import Predictor
 
 OPSET = 17
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -276,7 +277,7 @@ def max_logit_diff(model, run, batch: dict[str, torch.Tensor]) -> tuple[float, f
     return float((ref - got).abs().max()), float(ref.abs().max())
 
 
-def _prepare(model, ctx, example_batches=None) -> Predictor:
+def prepare(model, ctx: ServingContext, example_batches=None) -> Predictor:
     examples = list(example_batches or [])
     if not examples:
         raise UserError("the ort runtime needs an example batch to export with")
@@ -286,7 +287,7 @@ def _prepare(model, ctx, example_batches=None) -> Predictor:
             "a CPU and this build exports fp32 only. Use 'int8@ort' (fastest on a CPU), "
             "'fp32@ort', or 'half' with '@eager' or '@compile'"
         )
-    pending = ctx.notes.get("int8_pending")
+    pending: Int8Request | None = ctx.pending_int8
     if ctx.precision == "int8" and pending is None:
         raise UserError(
             "this int8 model was quantized by PyTorch and cannot be exported to ONNX; "
@@ -321,14 +322,12 @@ def _prepare(model, ctx, example_batches=None) -> Predictor:
         )
     path = fp32_path
     if pending is not None:
-        per_channel = bool(pending.get("per_channel", True))
+        per_channel = pending.per_channel
         path = workdir / "model.int8.onnx"
         t0 = time.perf_counter()
         quantize_int8(fp32_path, path, per_channel=per_channel)
         notes["ort_quantize_seconds"] = round(time.perf_counter() - t0, 3)
-        notes["int8_backend"] = (
-            f"onnxruntime dynamic, {'per-channel' if per_channel else 'per-tensor'}"
-        )
+        notes["int8_backend"] = pending.backend
         del session
         session = make_session(path, threads, providers_device)
         run = _runner(session, names)
@@ -338,25 +337,21 @@ def _prepare(model, ctx, example_batches=None) -> Predictor:
             raise UserError("the int8 ONNX model gives non-finite logits")
     notes["onnx_file"] = path.name
     notes["onnx_size_mb"] = round(path.stat().st_size / 1e6, 3)
-    return Predictor(run, "ort", notes)
+    return Predictor(run, "ort", notes, served_size_mb=notes["onnx_size_mb"])
 
 
-def _runner(session, names: tuple[str, ...]):
-    feed = _feeder(session, names)
+class _Runner:
+    """Runs the session on a batch; ``session`` is kept alive with the predictor (handy for
+    tests)."""
 
-    def run(batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        (logits,) = session.run(["logits"], feed(batch))
+    def __init__(self, session, names: tuple[str, ...]):
+        self.session = session
+        self._feed = _feeder(session, names)
+
+    def __call__(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        (logits,) = self.session.run(["logits"], self._feed(batch))
         return torch.from_numpy(logits).float()
 
-    run.session = session  # kept alive with the predictor; handy for tests
-    return run
 
-
-register(
-    Runtime(
-        "ort",
-        "ONNX Runtime: the model is exported to a portable graph that a lean C++ engine runs "
-        "with fused layers; usually the fastest way to serve on a CPU, most of all with int8.",
-        _prepare,
-    )
-)
+def _runner(session, names: tuple[str, ...]) -> _Runner:
+    return _Runner(session, names)

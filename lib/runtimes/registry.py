@@ -1,16 +1,31 @@
 """How a built variant is served: a registry of runtimes, each turning a model into a predictor.
 
 A predictor maps a tokenized batch (``input_ids``, ``attention_mask``, ...) to float32 logits.
-The default runtime is plain PyTorch eager.
+The default runtime is plain PyTorch eager. Each runtime's code (``eager.py``, ``ort.py``,
+``compile.py``) is imported only when a model is prepared with it: listing the runtimes, as a
+spec or a page does, imports no torch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+from lib.registry import LazyRegistry
+from lib.runtimes.configs import DEFAULT_RUNTIME, RUNTIMES, RuntimeConfig, ServingContext
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "DEFAULT_RUNTIME",
+    "Predictor",
+    "Runtime",
+    "get",
+    "register",
+    "runtimes",
+]
 
 
 @dataclass
@@ -18,65 +33,53 @@ class Predictor:
     run: Callable[[dict[str, torch.Tensor]], torch.Tensor]
     runtime: str
     notes: dict[str, Any] = field(default_factory=dict)  # e.g. compile time, export check
+    # The size of what is served when it is not the torch model (ORT's graph file), in MB.
+    served_size_mb: float | None = None
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.run(batch)
 
 
+# (model, ctx, example_batches) -> Predictor
+Prepare = Callable[..., Predictor]
+
+_PREPARE: LazyRegistry[Prepare] = LazyRegistry(
+    "runtime",
+    {
+        "eager": "lib.runtimes.eager:prepare",
+        "ort": "lib.runtimes.ort:prepare",
+        "compile": "lib.runtimes.compile:prepare",
+    },
+)
+_CONFIGS: dict[str, RuntimeConfig] = RUNTIMES  # one table: register() extends what parsing knows
+
+
 @dataclass(frozen=True)
 class Runtime:
+    """A runtime's description, and ``prepare`` that loads its code on first use."""
+
     name: str
     summary: str
-    prepare: Callable[..., Predictor]  # (model, ctx, example_batches) -> Predictor
+
+    @property
+    def config(self) -> RuntimeConfig:
+        return _CONFIGS[self.name]
+
+    def prepare(self, model: Any, ctx: ServingContext, example_batches=None) -> Predictor:
+        return _PREPARE.load(self.name)(model, ctx, example_batches)
 
 
-_REGISTRY: dict[str, Runtime] = {}
-
-
-def register(runtime: Runtime) -> Runtime:
-    _REGISTRY[runtime.name] = runtime
-    return runtime
+def register(config: RuntimeConfig, prepare: str | Prepare) -> Runtime:
+    """Add a runtime: its description and ``"module:function"`` (or the function itself)."""
+    _CONFIGS[config.name] = config
+    _PREPARE.register(config.name, prepare)
+    return Runtime(config.name, config.summary)
 
 
 def runtimes() -> dict[str, Runtime]:
-    _load_builtins()
-    return dict(_REGISTRY)
+    return {name: Runtime(name, c.summary) for name, c in _CONFIGS.items()}
 
 
-_loaded = False
-
-
-def _load_builtins() -> None:
-    # Other runtimes register themselves on import; deferred so that parsing stays cheap.
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    import importlib
-
-    for module in ("ort", "compile"):
-        try:
-            importlib.import_module(f"lib.runtimes.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"lib.runtimes.{module}":
-                raise
-
-
-def _eager(model, ctx, example_batches=None) -> Predictor:
-    device = ctx.device
-
-    def run(batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        with torch.inference_mode():
-            out = model(**{k: v.to(device) for k, v in batch.items()}).logits
-        return out.float()
-
-    return Predictor(run, "eager")
-
-
-register(
-    Runtime(
-        "eager",
-        "Plain PyTorch, running the model layer by layer as written: the default.",
-        _eager,
-    )
-)
+def get(name: str) -> Runtime:
+    _PREPARE.target(name)  # a UserError listing the known runtimes
+    return Runtime(name, _CONFIGS[name].summary)

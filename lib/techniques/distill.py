@@ -18,48 +18,19 @@ split, so the second run of the same variant loads the trained student at once.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 
 from lib.errors import UserError
-from lib.models import pruned as pruned_io
-from lib.techniques import BuildContext, Technique, int_param, register
-from lib.techniques.prune import MAX_LENGTH, number_option, split_options
+from lib.models import cache, surgery
+from lib.techniques.configs import DEFAULT_EXAMPLES, MAX_LENGTH, distill_settings
+from lib.techniques.context import BuildContext
 from lib.training.loop import RECIPE
 
-DEFAULT_EXAMPLES = 8000
-TEMPERATURE = 2.0
-ALPHA = 0.5
 BATCH_SIZE = 16
 LEARNING_RATE = 1e-4  # a student with fewer layers moves further than a fine-tune: a bit higher
 TIME_BUDGET_S = 1800.0  # a safety net only; the defaults take ~2-3 minutes on 2 cores
-
-_KEYS = ("examples", "epochs", "T", "alpha")
-
-
-def _settings(param: str | None) -> dict:
-    head, _, values = split_options(param, name="distill", flags=(), keys=_KEYS)
-    layers = int_param(head, name="distill", low=1, high=1000)
-    if "examples" in values and "epochs" in values:
-        raise UserError("give either examples=<n> or epochs=<x>, not both")
-    return {
-        "layers": layers,
-        "examples": int(number_option(values, "examples", DEFAULT_EXAMPLES, 1, 10_000_000)),
-        "epochs": number_option(values, "epochs", 0.0, 0.01, 100) if "epochs" in values else None,
-        "temperature": number_option(values, "T", TEMPERATURE, 0.1, 100),
-        "alpha": number_option(values, "alpha", ALPHA, 0, 1),
-    }
-
-
-def _check(param: str | None) -> None:
-    _settings(param)
-
-
-def _check_model(param: str | None, config) -> None:
-    total = getattr(config, "num_hidden_layers", None)
-    layers = _settings(param)["layers"]
-    if total and layers >= total:
-        raise UserError(f"the model has {total} layers; a student needs fewer (1 to {total - 1})")
 
 
 def kept_layers(total: int, keep: int) -> list[int]:
@@ -69,7 +40,7 @@ def kept_layers(total: int, keep: int) -> list[int]:
 
 def make_student(teacher, keep: int):
     """A copy of the teacher with only ``keep`` evenly spaced layers (DistilBERT-style init)."""
-    layers = pruned_io.encoder_layers(teacher)
+    layers = surgery.encoder_layers(teacher)
     total = len(layers)
     if keep >= total:
         raise UserError(f"the teacher has {total} layers; a student needs fewer (1 to {total - 1})")
@@ -82,11 +53,11 @@ def make_student(teacher, keep: int):
             if hasattr(module, "layer_idx"):
                 module.layer_idx = new_index
     student.config.num_hidden_layers = keep
-    record = getattr(student.config, pruned_io.PRUNED_KEY, None)
+    record = getattr(student.config, surgery.PRUNED_KEY, None)
     if record:
         setattr(
             student.config,
-            pruned_io.PRUNED_KEY,
+            surgery.PRUNED_KEY,
             {k: [v[i] for i in chosen] for k, v in record.items()},
         )
     return student, chosen
@@ -98,20 +69,20 @@ def _epochs(settings: dict, n_train: int) -> float:
     return settings["examples"] / max(1, n_train)
 
 
-def _distill(model, param, ctx: BuildContext):
+def apply_distill(model, param, ctx: BuildContext):
     if ctx.precision != "fp32":
         raise UserError(f"needs the 32-bit model; put {ctx.precision} after this step")
-    settings = _settings(param)
+    settings = distill_settings(param)
     if ctx.train is None or len(ctx.train) == 0:
         raise UserError("needs train data to train the student on")
     student, chosen = make_student(model, settings["layers"])
-    total = len(pruned_io.encoder_layers(model))
+    total = len(surgery.encoder_layers(model))
     epochs = _epochs(settings, len(ctx.train))
-    entry = pruned_io.cache_entry(
+    entry = cache.cache_entry(
         ctx.cache_dir,
         "distill",
         {
-            "teacher": pruned_io.model_fingerprint(model) if ctx.cache_dir else "",
+            "teacher": cache.model_fingerprint(model) if ctx.cache_dir else "",
             "layers": chosen,
             "settings": {**settings, "epochs": epochs, "lr": LEARNING_RATE, "bs": BATCH_SIZE},
             "train": ctx.train.fingerprint(),
@@ -120,7 +91,7 @@ def _distill(model, param, ctx: BuildContext):
             "recipe": RECIPE,
         },
     )
-    cached = pruned_io.reuse_cached(entry, ctx)
+    cached = cache.reuse_cached(entry, ctx)
     if cached is not None:
         return cached
 
@@ -156,16 +127,11 @@ def _distill(model, param, ctx: BuildContext):
     }
     ctx.notes.update(notes)
     student.eval()
-    pruned_io.store_cached(student, entry, {"step": f"distill:{param}", "notes": notes})
+    cache.store_cached(student, entry, {"step": f"distill:{param}", "notes": notes})
     return student
 
 
 # ---------------------------------------------------------------- student:<model>
-def _student_check(param: str | None) -> None:
-    if not param:
-        raise UserError("needs a model: a local folder, minilm-l6 or a Hugging Face id")
-
-
 def _same_tokenizer(a, b) -> bool:
     try:
         return a.get_vocab() == b.get_vocab()
@@ -173,7 +139,7 @@ def _same_tokenizer(a, b) -> bool:
         return False
 
 
-def _student(model, param, ctx: BuildContext):
+def apply_student(model, param, ctx: BuildContext):
     from lib.models import load as models
     from lib.spec import ModelSpec
 
@@ -187,12 +153,12 @@ def _student(model, param, ctx: BuildContext):
     names = ctx.train.label_names
     distil = _same_tokenizer(tokenizer, ctx.tokenizer)
     epochs = DEFAULT_EXAMPLES / len(ctx.train)
-    entry = pruned_io.cache_entry(
+    entry = cache.cache_entry(
         ctx.cache_dir,
         "student",
         {
             "student": resolved.identity,
-            "teacher": pruned_io.model_fingerprint(model) if ctx.cache_dir and distil else "",
+            "teacher": cache.model_fingerprint(model) if ctx.cache_dir and distil else "",
             "epochs": epochs,
             "train": ctx.train.fingerprint(),
             "seed": ctx.seed,
@@ -200,7 +166,7 @@ def _student(model, param, ctx: BuildContext):
             "recipe": RECIPE,
         },
     )
-    cached = pruned_io.reuse_cached(entry, ctx)
+    cached = cache.reuse_cached(entry, ctx)
     if cached is not None:
         ctx.tokenizer = tokenizer
         return cached
@@ -219,7 +185,7 @@ def _student(model, param, ctx: BuildContext):
             label2id={n: i for i, n in enumerate(names)},
             ignore_mismatched_sizes=True,
         ).to(ctx.device)
-        common = dict(
+        common: dict[str, Any] = dict(
             max_length=MAX_LENGTH,
             time_budget_s=TIME_BUDGET_S,
             progress=lambda f, m: ctx.report(f, f"training the student: {m}"),
@@ -244,37 +210,5 @@ def _student(model, param, ctx: BuildContext):
     ctx.notes.update(notes)
     ctx.tokenizer = tokenizer  # the student reads its own tokens
     student.eval()
-    pruned_io.store_cached(student, entry, {"step": f"student:{param}", "notes": notes}, tokenizer)
+    cache.store_cached(student, entry, {"step": f"student:{param}", "notes": notes}, tokenizer)
     return student
-
-
-register(
-    Technique(
-        name="distill",
-        summary="Trains a smaller copy of the model, with fewer layers, to give the same answers "
-        "as the full model (knowledge distillation). Half the layers is about twice as fast, "
-        "usually for about a point of accuracy; training takes a few minutes and is cached.",
-        apply=_distill,
-        check=_check,
-        check_model=_check_model,
-        param_help="layers the student keeps, fewer than the model has (e.g. distill:3 for a "
-        "6-layer model); options after '/': examples=<n> (default 8000), epochs=<x>, T=<x> "
-        "(temperature, default 2), alpha=<x> (share of the teacher's soft answers, default 0.5)",
-        when_it_helps="Any hardware: the saving is real compute. Combine with int8 or half for "
-        "more (distill:3+int8). Needs the train split; more training examples recover more.",
-    )
-)
-register(
-    Technique(
-        name="student",
-        summary="Replaces the model with another, smaller pretrained model trained on the same "
-        "task (copying the baseline's answers when both read text the same way), for "
-        "'small model vs big model' comparisons.",
-        apply=_student,
-        check=_student_check,
-        param_help="the student model: a local Hugging Face folder, minilm-l6, or a Hub id "
-        "(e.g. student:/models/distilbert-base-uncased)",
-        when_it_helps="When a published smaller sibling of the model exists (DistilBERT for "
-        "BERT, MiniLM...); it is as fast as its size, whatever the hardware.",
-    )
-)

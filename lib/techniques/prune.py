@@ -26,50 +26,14 @@ import torch
 import torch.nn.functional as F
 
 from lib.errors import UserError
-from lib.models import pruned as pruned_io
-from lib.techniques import BuildContext, Technique, int_param, register
+from lib.models import cache, surgery
+from lib.techniques.configs import MAX_LENGTH, int_param, structured_settings
+from lib.techniques.context import BuildContext
 from lib.training.loop import RECIPE, tokenize
 
-RECOVER_SECONDS = 120.0
 CALIBRATION_EXAMPLES = 512
 CALIBRATION_BATCH = 32
-MAX_LENGTH = 64  # tokens per training/calibration example, as in adaptation
 ALIGN = 16  # kept feed-forward width rounded down to a multiple of this
-
-
-# ---------------------------------------------------------------- parameter syntax
-def split_options(
-    param: str | None, *, name: str, flags: tuple[str, ...], keys: tuple[str, ...]
-) -> tuple[str | None, set[str], dict[str, str]]:
-    """``'30/magnitude/recover=60'`` -> ('30', {'magnitude'}, {'recover': '60'})."""
-    if param is None:
-        return None, set(), {}
-    head, *rest = param.split("/")
-    found: set[str] = set()
-    values: dict[str, str] = {}
-    for opt in rest:
-        opt = opt.strip()
-        key, eq, value = opt.partition("=")
-        if not eq and key in flags:
-            found.add(key)
-        elif eq and key in keys and value.strip():
-            values[key] = value.strip()
-        else:
-            known = ", ".join([*flags, *(f"{k}=<n>" for k in keys)])
-            raise UserError(f"unknown option '{opt}' for {name}; known options: {known}")
-    return head.strip() or None, found, values
-
-
-def number_option(values: dict[str, str], key: str, default: float, low: float, high: float):
-    if key not in values:
-        return default
-    try:
-        value = float(values[key])
-    except ValueError:
-        raise UserError(f"{key}={values[key]} is not a number") from None
-    if not low <= value <= high:
-        raise UserError(f"{key}={values[key]} is out of range ({low:g} to {high:g})")
-    return value
 
 
 def _require_fp32(ctx: BuildContext, what: str) -> None:
@@ -78,10 +42,6 @@ def _require_fp32(ctx: BuildContext, what: str) -> None:
 
 
 # ---------------------------------------------------------------- unstructured
-def _unstructured_check(param: str | None) -> None:
-    int_param(param, name="prune-unstructured", low=0, high=99)
-
-
 def _encoder_linears(model) -> list[tuple[str, torch.nn.Linear]]:
     """The encoder's Linear layers; without an encoder, all but the classification head."""
     encoder = getattr(getattr(model, "base_model", model), "encoder", None)
@@ -98,7 +58,7 @@ def _is_head(name: str) -> bool:
     return name.split(".")[0] in ("classifier", "score", "pre_classifier")
 
 
-def _unstructured(model, param, ctx: BuildContext):
+def apply_unstructured(model, param, ctx: BuildContext):
     _require_fp32(ctx, "prune-unstructured")
     percent = int_param(param, name="prune-unstructured", low=0, high=99)
     linears = _encoder_linears(model)
@@ -148,27 +108,6 @@ def _sparse_bytes(t: torch.Tensor) -> int:
 
 
 # ---------------------------------------------------------------- structured
-_STRUCT_FLAGS = ("magnitude", "norecover")
-_STRUCT_KEYS = ("recover",)
-
-
-def _structured_settings(param: str | None) -> tuple[int, bool, float]:
-    head, flags, values = split_options(
-        param, name="prune-structured", flags=_STRUCT_FLAGS, keys=_STRUCT_KEYS
-    )
-    percent = int_param(head, name="prune-structured", low=0, high=95)
-    recover = number_option(values, "recover", RECOVER_SECONDS, 0, 24 * 3600)
-    if "norecover" in flags:
-        if "recover" in values:
-            raise UserError("give either norecover or recover=<seconds>, not both")
-        recover = 0.0
-    return percent, "magnitude" in flags, recover
-
-
-def _structured_check(param: str | None) -> None:
-    _structured_settings(param)
-
-
 def kept_counts(n_heads: int, width: int, percent: int) -> tuple[int, int]:
     """Heads and feed-forward neurons a layer keeps when ``percent`` of each is removed."""
     if percent == 0:
@@ -180,10 +119,10 @@ def kept_counts(n_heads: int, width: int, percent: int) -> tuple[int, int]:
     return heads, neurons
 
 
-def _structured(model, param, ctx: BuildContext):
+def apply_structured(model, param, ctx: BuildContext):
     _require_fp32(ctx, "prune-structured")
-    percent, magnitude, recover_s = _structured_settings(param)
-    layers = pruned_io.encoder_layers(model)
+    percent, magnitude, recover_s = structured_settings(param)
+    layers = surgery.encoder_layers(model)
     params_before = sum(p.numel() for p in model.parameters())
     if percent == 0:
         ctx.notes["heads_per_layer"] = [lay.attention.self.num_attention_heads for lay in layers]
@@ -201,17 +140,17 @@ def _structured(model, param, ctx: BuildContext):
     }
     if ctx.cache_dir is not None and has_data:
         ctx.report(0.0, "checking the cache")
-        entry = pruned_io.cache_entry(
+        entry = cache.cache_entry(
             ctx.cache_dir,
             "pruned",
             {
-                "model": pruned_io.model_fingerprint(model),
+                "model": cache.model_fingerprint(model),
                 "settings": settings,
                 "train": ctx.train.fingerprint(),
                 "recipe": RECIPE,
             },
         )
-        cached = pruned_io.reuse_cached(entry, ctx)
+        cached = cache.reuse_cached(entry, ctx)
         if cached is not None:
             return cached
 
@@ -230,8 +169,8 @@ def _structured(model, param, ctx: BuildContext):
         n_heads, width = kept_counts(len(hs), len(ns), percent)
         keep_heads = sorted(np.argsort(-hs, kind="stable")[:n_heads].tolist())
         keep_neurons = sorted(np.argsort(-ns, kind="stable")[:width].tolist())
-        pruned_io.prune_layer(layer, keep_heads, keep_neurons)
-    widths = pruned_io.layer_widths(model)
+        surgery.prune_layer(layer, keep_heads, keep_neurons)
+    widths = surgery.layer_widths(model)
     model.config.leanbench_pruned = widths
     params_after = sum(p.numel() for p in model.parameters())
     notes = {
@@ -275,7 +214,7 @@ def _structured(model, param, ctx: BuildContext):
         notes["recovery"] = "off" if recover_s == 0 else "skipped: no train data"
     model.eval()
     ctx.notes.update(notes)
-    pruned_io.store_cached(model, entry, {"step": f"prune-structured:{param}", "notes": notes})
+    cache.store_cached(model, entry, {"step": f"prune-structured:{param}", "notes": notes})
     return model
 
 
@@ -355,38 +294,3 @@ def _gradient_importance(model, layers, ctx: BuildContext):
             p.requires_grad_(r)
         model.train(was_training)
     return [s.numpy() for s in head_scores], [s.numpy() for s in neuron_scores]
-
-
-register(
-    Technique(
-        name="prune-unstructured",
-        summary="Sets the given percentage of the smallest weights of the model's matrix layers "
-        "to zero. The matrices keep their size and ordinary (dense) kernels multiply the zeros "
-        "like any other number, so it is not faster and the file is not smaller as saved; it "
-        "only helps if stored compressed or run on sparse hardware.",
-        apply=_unstructured,
-        check=_unstructured_check,
-        param_help="percent of the encoder's Linear weights set to zero, 0-99 "
-        "(e.g. prune-unstructured:50)",
-        when_it_helps="When the model is shipped compressed (download size) or served by a "
-        "sparse runtime or accelerator; on ordinary CPUs and GPUs expect the same speed and a "
-        "small accuracy cost up to about 50%.",
-    )
-)
-register(
-    Technique(
-        name="prune-structured",
-        summary="Removes the least useful attention heads and feed-forward neurons of every "
-        "layer, so the matrices really shrink and the model runs faster; a short fine-tune "
-        "that copies the original model's answers then wins back most of the lost accuracy.",
-        apply=_structured,
-        check=_structured_check,
-        param_help="percent of heads and neurons removed per layer, 0-95, then options after "
-        "'/': magnitude (rank by weight size instead of gradients), norecover (no recovery "
-        "fine-tune), recover=<seconds> (its time budget, default 120); e.g. "
-        "prune-structured:30, prune-structured:30/magnitude/norecover",
-        when_it_helps="Any hardware: fewer multiplications on CPU and GPU alike. 30% of a "
-        "MiniLM-sized model is about 1.3-1.4x faster for a point or so of accuracy; more "
-        "costs more accuracy. The embeddings do not shrink, so small models gain less size.",
-    )
-)

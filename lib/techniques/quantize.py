@@ -1,11 +1,12 @@
-"""int8: dynamic quantization of the Linear layers.
+"""int8: dynamic quantization of the Linear layers (description and backends in ``configs``).
 
 Backends, named by the step's parameter:
 - (none) or ``per-tensor``: ``torch.ao.quantization.quantize_dynamic`` with one scale per weight
   matrix. Deprecated API, but the fast int8 path on CPU with torch 2.13 (1.9x over fp32 here).
 - ``per-channel``: the same, one scale per output row: more faithful, about as fast.
 - With the ``@ort`` runtime, the model is left float and ONNX Runtime quantizes the exported
-  graph (per-channel unless ``per-tensor`` is named): see lib/runtime_ort.py.
+  graph (per-channel unless ``per-tensor`` is named): the step sets ``ctx.pending_int8`` and
+  ``lib/runtimes/ort.py`` does it.
 - ``torchao``: torchao's ``Int8DynamicActivationInt8WeightConfig``. In eager mode it ran 2-4x
   slower than fp32 on these CPUs; offered to compare, not recommended without torch.compile.
 """
@@ -17,21 +18,15 @@ import warnings
 import torch
 
 from lib.errors import UserError
-from lib.techniques import BuildContext, Technique, register
-
-BACKENDS = ("per-tensor", "per-channel", "torchao")
-
-
-def _check(param: str | None) -> None:
-    if param is not None and param not in BACKENDS:
-        raise UserError(f"unknown int8 backend '{param}'; use one of {', '.join(BACKENDS)}")
+from lib.runtimes.configs import Int8Request
+from lib.techniques.context import BuildContext
 
 
-def _int8(model, param, ctx: BuildContext):
+def apply_int8(model, param, ctx: BuildContext):
     backend = param or "per-tensor"
     if ctx.precision in ("bf16", "fp16"):
         raise UserError("int8 needs a 32-bit model; put int8 before half or leave half out")
-    if ctx.notes.get("runtime") == "ort":
+    if ctx.runtime == "ort":
         return _defer_to_ort(model, param, ctx)
     if backend == "torchao":
         return _torchao(model, ctx)
@@ -57,20 +52,18 @@ def _int8(model, param, ctx: BuildContext):
 def _defer_to_ort(model, param, ctx: BuildContext):
     """With '@ort', ONNX Runtime quantizes the exported graph (torch's int8 cannot be exported).
 
-    The model stays float; the runtime reads ``int8_pending``. Per-channel by default there: as
-    fast as per-tensor in ORT and more faithful.
+    The model stays float; the runtime reads ``ctx.pending_int8``. Per-channel by default there:
+    as fast as per-tensor in ORT and more faithful.
     """
     if param == "torchao":
         raise UserError(
             "'int8:torchao' cannot be served with '@ort'; use 'int8' or 'int8:per-channel' "
             "(ONNX Runtime quantizes the exported model itself)"
         )
-    per_channel = param != "per-tensor"
+    request = Int8Request(per_channel=param != "per-tensor")
     ctx.precision = "int8"
-    ctx.notes["int8_pending"] = {"per_channel": per_channel}
-    ctx.notes["int8_backend"] = (
-        f"onnxruntime dynamic, {'per-channel' if per_channel else 'per-tensor'}"
-    )
+    ctx.pending_int8 = request
+    ctx.notes["int8_backend"] = request.backend
     return model.float()
 
 
@@ -85,18 +78,3 @@ def _torchao(model, ctx: BuildContext):
     ctx.precision = "int8"
     ctx.notes["int8_backend"] = "torchao dynamic (eager)"
     return model
-
-
-register(
-    Technique(
-        name="int8",
-        summary="Stores each weight of the big matrix layers in one byte instead of four and "
-        "multiplies in 8-bit integers: about 4x smaller layers and usually 1.5-2x faster on "
-        "CPUs with VNNI or AMX, at a small cost in accuracy.",
-        apply=_int8,
-        check=_check,
-        param_help="backend: per-tensor (default), per-channel (more faithful) or torchao",
-        when_it_helps="CPUs with AVX512-VNNI, AVX-VNNI or AMX. Little gain without them, and "
-        "torch's dynamic int8 does not run on GPUs.",
-    )
-)
