@@ -12,7 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lib.cost.model import breakeven_months, cumulative_costs
+from lib.chart_style import CATEGORY_PALETTE, empty_figure, ordered_colors
+from lib.cost.formulas import breakeven_months
+from lib.cost.table import cumulative_costs
 from lib.format import format_months
 
 _SUFFIX = {"on_demand": "", "commit_1y": "_commit_1y", "commit_3y": "_commit_3y", "spot": "_spot"}
@@ -32,26 +34,6 @@ _HOVER_COST = (
 )
 
 
-def _empty(title: str, message: str) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(
-        title=title,
-        annotations=[
-            {
-                "text": message,
-                "showarrow": False,
-                "x": 0.5,
-                "y": 0.5,
-                "xref": "paper",
-                "yref": "paper",
-            }
-        ],
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
-
-
 def cost_per_million_chart(
     table: pd.DataFrame, pricing: str = "on_demand", log_y: bool = True
 ) -> go.Figure:
@@ -60,7 +42,7 @@ def cost_per_million_chart(
     title = f"$ per 1M inferences ({_PRICING_LABEL[pricing]})"
     df = table[table[col].notna()] if col in table else table.iloc[0:0]
     if df.empty:
-        return _empty(title, "No option could be costed.")
+        return empty_figure("No option could be costed.", title=title)
     colours = _colours(df["variant"].unique())
     fig = go.Figure()
     for (variant, source), g in df.groupby(["variant", "throughput_source"], sort=False):
@@ -109,19 +91,7 @@ def _cost_customdata(g: pd.DataFrame, hourly_col: str) -> list[list]:
 
 
 def _colours(variants) -> dict[str, str]:
-    palette = [
-        "#1f77b4",
-        "#ff7f0e",
-        "#2ca02c",
-        "#d62728",
-        "#9467bd",
-        "#8c564b",
-        "#e377c2",
-        "#7f7f7f",
-        "#bcbd22",
-        "#17becf",
-    ]
-    return {v: palette[i % len(palette)] for i, v in enumerate(variants)}
+    return ordered_colors(variants, CATEGORY_PALETTE)
 
 
 def cumulative_cost_chart(
@@ -136,7 +106,7 @@ def cumulative_cost_chart(
     df = cumulative_costs(table, variant, owned_option, cloud_options, months)
     title = f"Cumulative cost: {owned_option} vs cloud ({variant})"
     if df.empty:
-        return _empty(title, "Nothing to compare.")
+        return empty_figure("Nothing to compare.", title=title)
     fig = go.Figure()
     owned = df[df["kind"] == "owned"]
     o = owned.iloc[0]
@@ -203,7 +173,7 @@ def accuracy_cost_chart(table: pd.DataFrame, pricing: str = "on_demand") -> go.F
     title = f"Accuracy vs $ per 1M inferences ({_PRICING_LABEL[pricing]})"
     df = table.dropna(subset=[col, "accuracy"]) if col in table else table.iloc[0:0]
     if df.empty:
-        return _empty(title, "No costed variant with an accuracy.")
+        return empty_figure("No costed variant with an accuracy.", title=title)
     colours = _colours(df["variant"].unique())
     fig = go.Figure()
     for (variant, source), g in df.groupby(["variant", "throughput_source"], sort=False):

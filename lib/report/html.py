@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.compare import model as cmp
+from lib import compare as cmp
 from lib.errors import UserError
 from lib.format import fmt_usd
 
@@ -304,7 +304,7 @@ def build_report(
     """The whole report as one HTML string (self-contained: opens offline in any browser).
 
     ``options``: hardware to price on (default ``compare.DEFAULT_OPTIONS``; ``[]`` for no cost).
-    ``cost_assumptions``: a ``lib.cost.model.CostAssumptions`` (default: its defaults, with the latency
+    ``cost_assumptions``: a ``lib.cost.formulas.CostAssumptions`` (default: its defaults, with the latency
     limit set to the target's p95 limit when one is given)."""
     if not run_docs:
         raise UserError("Pick at least one run for the report.")

@@ -7,113 +7,42 @@ plotted and its unit; hovering a mark shows the numbers behind it.
 
 from __future__ import annotations
 
-import hashlib
 import math
-from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from lib.chart_style import Metric, empty_figure, metric_table, titled_layout, variant_color
 from lib.results.frame import BASELINE, frame_batch_sizes, ok_rows
 
-# Fixed colours for the variants everyone runs; others get a stable one from the palette.
-PALETTE = [
-    "#2E6BE6",  # blue
-    "#E8833A",  # orange
-    "#2BA84A",  # green
-    "#C23B6B",  # raspberry
-    "#7B5BD6",  # violet
-    "#13A3A3",  # teal
-    "#B8860B",  # dark gold
-    "#D64541",  # red
-    "#5A6B7D",  # slate
-    "#8C564B",  # brown
+__all__ = [
+    "METRICS",
+    "accuracy_vs_latency",
+    "empty_figure",
+    "latency_vs_length",
+    "metric_bars",
+    "metric_options",
+    "throughput_vs_batch",
+    "variant_color",
 ]
-KNOWN_COLORS = {
-    "fp32": "#5A6B7D",
-    "half": "#2E6BE6",
-    "int8": "#E8833A",
-    "int8@ort": "#2BA84A",
-    "fp32@ort": "#13A3A3",
-    "fp32@compile": "#7B5BD6",
-}
-FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13, color="#1F2937")
 
-
-def variant_color(variant: str) -> str:
-    """The colour of a variant, the same in every chart and every session."""
-    if variant in KNOWN_COLORS:
-        return KNOWN_COLORS[variant]
-    digest = hashlib.sha256(variant.encode()).digest()
-    return PALETTE[digest[0] % len(PALETTE)]
-
-
-@dataclass(frozen=True)
-class Metric:
-    key: str
-    label: str  # what it is, for a title
-    unit: str  # shown in axis titles
-    per_batch: bool = False  # columns f"{column}_b{bs}"
-    column: str = ""
-    scale: float = 1.0  # applied to the frame's value (fractions -> %)
-    higher_is_better: bool = True
-    fmt: str = ".1f"
-
-
-METRICS: dict[str, Metric] = {
-    m.key: m
-    for m in (
-        Metric("accuracy", "Accuracy", "%", column="accuracy", scale=100),
-        Metric("macro_f1", "Macro-F1", "%", column="macro_f1", scale=100),
-        Metric("agreement", "Agreement with fp32", "%", column="agreement", scale=100),
-        Metric(
-            "p50_ms",
-            "Latency p50",
-            "ms per batch",
-            True,
-            "p50_ms",
-            higher_is_better=False,
-            fmt=".2f",
-        ),
-        Metric(
-            "p99_ms",
-            "Latency p99",
-            "ms per batch",
-            True,
-            "p99_ms",
-            higher_is_better=False,
-            fmt=".2f",
-        ),
-        Metric("throughput", "Throughput", "items/s", True, "throughput", fmt=",.0f"),
-        Metric("speedup", "Speed-up vs fp32", "×", True, "speedup_vs_fp32", fmt=".2f"),
-        Metric("size_mb", "Model size", "MB", column="size_mb", higher_is_better=False),
-        Metric(
-            "params",
-            "Parameters",
-            "millions",
-            column="params",
-            scale=1e-6,
-            higher_is_better=False,
-            fmt=".2f",
-        ),
-        Metric(
-            "peak_memory_mb",
-            "Peak memory",
-            "MB",
-            column="peak_memory_mb",
-            higher_is_better=False,
-            fmt=",.0f",
-        ),
-        Metric(
-            "energy_j_per_1k",
-            "Energy",
-            "J per 1,000 items",
-            column="energy_j_per_1k",
-            higher_is_better=False,
-            fmt=".2f",
-        ),
-    )
-}
+METRICS: dict[str, Metric] = metric_table(
+    Metric("accuracy", "Accuracy", "%", scale=100),
+    Metric("macro_f1", "Macro-F1", "%", scale=100),
+    Metric("agreement", "Agreement with fp32", "%", scale=100),
+    Metric(
+        "p50_ms", "Latency p50", "ms per batch", per_batch=True, higher_is_better=False, fmt=".2f"
+    ),
+    Metric(
+        "p99_ms", "Latency p99", "ms per batch", per_batch=True, higher_is_better=False, fmt=".2f"
+    ),
+    Metric("throughput", "Throughput", "items/s", per_batch=True, fmt=",.0f"),
+    Metric("speedup", "Speed-up vs fp32", "×", column="speedup_vs_fp32", per_batch=True, fmt=".2f"),
+    Metric("size_mb", "Model size", "MB", higher_is_better=False),
+    Metric("params", "Parameters", "millions", scale=1e-6, higher_is_better=False, fmt=".2f"),
+    Metric("peak_memory_mb", "Peak memory", "MB", higher_is_better=False, fmt=",.0f"),
+    Metric("energy_j_per_1k", "Energy", "J per 1,000 items", higher_is_better=False, fmt=".2f"),
+)
 
 
 def metric_options(df: pd.DataFrame) -> list[str]:
@@ -125,35 +54,6 @@ def metric_options(df: pd.DataFrame) -> list[str]:
         if any(c in df.columns and ok_rows(df)[c].notna().any() for c in cols):
             out.append(key)
     return out
-
-
-def titled_layout(
-    fig: go.Figure, title: str, subtitle: str = "", height: int = 440, top: int = 80
-) -> go.Figure:
-    """The one look of every Leanbench chart: a bold title, a grey subtitle, a top legend."""
-    text = f"<b>{title}</b>"
-    if subtitle:
-        text += f"<br><span style='font-size:12px;color:#6B7280'>{subtitle}</span>"
-    fig.update_layout(
-        title=dict(text=text, x=0, xanchor="left", y=0.97, yanchor="top"),
-        template="plotly_white",
-        font=FONT,
-        margin=dict(l=60, r=30, t=top, b=60),
-        legend=dict(title=None, orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
-        hoverlabel=dict(bgcolor="white", font_size=12),
-        height=height,
-    )
-    return fig
-
-
-def empty_figure(message: str = "No data to plot yet") -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(
-        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font_size=15
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return titled_layout(fig, "")
 
 
 def _fmt(value: float, fmt: str = ".1f") -> str:
@@ -260,7 +160,7 @@ def metric_bars(df: pd.DataFrame, metric: str) -> go.Figure:
     ok = ok_rows(df)
     if ok.empty:
         return empty_figure("No variant finished yet")
-    better = "higher is better" if m.higher_is_better else "lower is better"
+    better = m.better
     fig = go.Figure()
     variants = list(ok["variant"])
     if m.per_batch:
@@ -276,7 +176,7 @@ def metric_bars(df: pd.DataFrame, metric: str) -> go.Figure:
                     y=ys,
                     name=r["variant"],
                     marker_color=variant_color(r["variant"]),
-                    text=[_fmt(y, m.fmt) for y in ys],
+                    text=[m.format(y) for y in ys],
                     textposition="outside",
                     cliponaxis=False,
                     customdata=[[r["runtime"] or "–", r["precision"] or "–"]] * len(sizes),
@@ -296,7 +196,7 @@ def metric_bars(df: pd.DataFrame, metric: str) -> go.Figure:
                 x=variants,
                 y=ys,
                 marker_color=[variant_color(v) for v in variants],
-                text=[_fmt(y, m.fmt) for y in ys],
+                text=[m.format(y) for y in ys],
                 textposition="outside",
                 cliponaxis=False,
                 customdata=list(zip(ok["runtime"], ok["precision"], strict=True)),
@@ -311,8 +211,8 @@ def metric_bars(df: pd.DataFrame, metric: str) -> go.Figure:
             if vals:
                 lo = min(vals)
                 fig.update_yaxes(range=[max(0, lo - max(5, (max(vals) - lo) * 2)), 100])
-    fig.update_yaxes(title_text=f"{m.label} ({m.unit})")
-    return titled_layout(fig, f"{m.label} ({m.unit}) by variant", subtitle)
+    fig.update_yaxes(title_text=m.axis_title)
+    return titled_layout(fig, f"{m.axis_title} by variant", subtitle)
 
 
 def throughput_vs_batch(long_df: pd.DataFrame) -> go.Figure:

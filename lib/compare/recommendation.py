@@ -1,0 +1,282 @@
+"""The candidate to ship, in one plain sentence, with the numbers it rests on.
+
+``recommend(df, targets)`` picks among the candidates of ``lib.compare.frame.compare_frame``;
+``numbers_table(rec)`` lays its numbers out for people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from lib.compare.analysis import ok_candidates
+from lib.compare.targets import Targets, apply_targets
+from lib.format import fmt_ms, fmt_times, fmt_usd, is_missing, num
+from lib.measure.stats import ALPHA
+from lib.results.frame import BASELINE
+
+
+@dataclass
+class Recommendation:
+    """One plain sentence and the numbers it rests on."""
+
+    sentence: str
+    numbers: dict[str, Any] = field(default_factory=dict)
+    met: bool = False
+    candidate: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _shortfall(r: pd.Series, t: Targets) -> float:
+    """How far a candidate is from the target, summed relative gaps (0 = meets)."""
+    gap = 0.0
+    if t.max_p95_ms is not None:
+        p = num(r.get("p95_ms"))
+        gap += 10.0 if is_missing(p) else max(0.0, p / t.max_p95_ms - 1)
+    if t.min_accuracy is not None:
+        a = num(r.get("accuracy"))
+        gap += 10.0 if is_missing(a) else max(0.0, (t.min_accuracy - a) / max(t.min_accuracy, 1e-9))
+    if t.max_usd_per_million is not None:
+        u = num(r.get("usd_per_million"))
+        gap += 10.0 if is_missing(u) else max(0.0, u / t.max_usd_per_million - 1)
+    return gap
+
+
+def _accuracy_phrase(r: pd.Series) -> str:
+    delta, p = num(r.get("accuracy_delta_pts")), num(r.get("p_value_vs_baseline"))
+    if is_missing(delta):
+        return "accuracy not compared (no baseline accuracy)"
+    if abs(delta) < 0.05:
+        text = "with the same accuracy"
+    else:
+        text = f"{'losing' if delta < 0 else 'gaining'} {abs(delta):.1f} points"
+    if is_missing(p):
+        return text + ", significance not tested"
+    return text + (", not significant" if p >= ALPHA else f", significant (p={p:.2g})")
+
+
+def _where(r: pd.Series) -> str:
+    return f"{r['variant']} on {r['where']}"
+
+
+# What lib.cost.projection writes into a GPU projection's assumptions when it prices int8 as fp16.
+INT8_AS_FP16 = "int8 projected at the fp16 peak"
+
+
+def _cost_text(r: pd.Series) -> str:
+    text = f"{fmt_usd(r['usd_per_million'])} per 1M requests"
+    if r.get("cost_source") != "projected":
+        return text
+    how = str(r.get("cost_assumptions") or "")
+    if "TFLOP/s" not in how:  # a CPU instance, scaled from the measurement
+        return text + f" (projected from {r['hardware']})"
+    # An accelerator, projected from the model's FLOPs: say so, and that an int8 variant is
+    # priced as the same model in fp16 there (its int8 kernels here are CPU ones).
+    text += " (projected from the model's FLOPs on that accelerator"
+    if INT8_AS_FP16 in how:
+        text += ", its int8 counted as fp16"
+    return text + ")"
+
+
+def recommend(df: pd.DataFrame, targets: Targets | None = None) -> Recommendation:
+    """The candidate to ship, in one sentence, e.g.
+
+    "int8 on c7i.2xlarge meets your target at $0.41 per 1M requests, 3.1x cheaper than fp32 on
+    g4dn.xlarge, losing 0.4 points, not significant."
+
+    Among the candidates meeting every limit, the cheapest per 1M (or, with no prices, the
+    fastest at p95); ties go to the more accurate. It is compared with the cheapest baseline
+    (fp32) candidate that meets the latency and accuracy limits (or the cheapest baseline)."""
+    t = targets or Targets()
+    ok = ok_candidates(df)
+    if ok.empty:
+        return Recommendation(
+            "No variant finished, so there is nothing to recommend yet: run a benchmark or "
+            "load the demo results.",
+            {"targets": t.describe(), "candidates": 0},
+        )
+    judged = apply_targets(ok, t)
+    priced = judged["usd_per_million"].notna().any() if "usd_per_million" in judged else False
+    numbers: dict[str, Any] = {
+        "targets": t.describe(),
+        "candidates": int(len(judged)),
+        "meeting_target": int(judged["meets"].sum()),
+    }
+    notes: list[str] = []
+    datasets = sorted(set(judged["dataset"]))
+    if len(datasets) > 1:
+        notes.append(
+            f"These runs use different datasets ({', '.join(datasets)}): accuracies are only "
+            "comparable within one dataset."
+        )
+    meeting = judged[judged["meets"]]
+    if meeting.empty:
+        closest = judged.assign(_gap=[_shortfall(r, t) for _, r in judged.iterrows()])
+        closest = closest.sort_values(["_gap", "usd_per_million"] if priced else ["_gap"]).iloc[0]
+        facts = [
+            f"p95 {fmt_ms(closest['p95_ms'])}",
+            f"accuracy {num(closest['accuracy']) * 100:.1f}%"
+            if not is_missing(closest["accuracy"])
+            else "accuracy not measured",
+        ]
+        if priced:
+            facts.append(f"{fmt_usd(closest['usd_per_million'])} per 1M")
+        sentence = (
+            f"Nothing meets your target ({t.describe()}). The closest is {_where(closest)} "
+            f"({', '.join(facts)}), which misses on {closest['misses']}: relax the target or "
+            "try another technique or hardware."
+        )
+        numbers.update(_row_numbers(closest))
+        numbers["closest"] = numbers.pop("candidate")
+        return Recommendation(sentence, numbers, False, None, notes)
+
+    sort_cols, ascending = (
+        (["usd_per_million", "accuracy"], [True, False])
+        if priced and meeting["usd_per_million"].notna().any()
+        else (["p95_ms", "accuracy"], [True, False])
+    )
+    pick = meeting.sort_values(sort_cols, ascending=ascending, na_position="last").iloc[0]
+    numbers.update(_row_numbers(pick))
+    base_name = pick.get("baseline_variant") or BASELINE
+    bases = judged[judged["variant"] == base_name]
+    same_data = bases[bases["dataset"] == pick["dataset"]]
+    bases = same_data if not same_data.empty else bases
+    by_cost = priced and not is_missing(pick["usd_per_million"])
+    verb = (
+        "meets your target"
+        if t.any
+        else ("is the cheapest choice" if by_cost else "is the fastest choice")
+    )
+
+    if pick["variant"] == base_name:
+        if by_cost:
+            lead = f"{_where(pick)} {verb} at {_cost_text(pick)}"
+        else:
+            lead = f"{_where(pick)} {verb} at p95 {fmt_ms(pick['p95_ms'])}"
+        sentence = f"{lead}; no optimised variant that meets it does better."
+        return Recommendation(sentence, numbers, True, pick["candidate"], notes)
+
+    parts = []
+    if by_cost:
+        parts.append(f"{_where(pick)} {verb} at {_cost_text(pick)}")
+        pool = bases[bases["usd_per_million"].notna()]
+        fair = pool[pool["meets_latency"] & pool["meets_accuracy"]]
+        comp = (fair if not fair.empty else pool).sort_values("usd_per_million")
+        if not comp.empty:
+            c = comp.iloc[0]
+            ratio = c["usd_per_million"] / pick["usd_per_million"]
+            parts.append(_ratio_phrase(ratio, "cheaper", "dearer", "the same cost as") + _where(c))
+            numbers.update(
+                compared_with=c["candidate"],
+                compared_usd_per_million=float(c["usd_per_million"]),
+                compared_meets_target=bool(c["meets"]),
+                cheaper_x=float(ratio),
+            )
+    else:
+        parts.append(f"{_where(pick)} {verb} at p95 {fmt_ms(pick['p95_ms'])}")
+        pool = bases[bases["p95_ms"].notna() & (bases["run_id"] == pick["run_id"])]
+        if not pool.empty and not is_missing(pick["p95_ms"]) and pick["p95_ms"] > 0:
+            c = pool.iloc[0]
+            ratio = c["p95_ms"] / pick["p95_ms"]
+            parts.append(
+                _ratio_phrase(ratio, "faster", "slower", "about as fast as")
+                + f"{c['variant']} ({fmt_ms(c['p95_ms'])})"
+            )
+            numbers.update(
+                compared_with=c["candidate"],
+                compared_p95_ms=float(c["p95_ms"]),
+                faster_x=float(ratio),
+            )
+    parts.append(_accuracy_phrase(pick))
+    sentence = ", ".join(parts) + "."
+    return Recommendation(sentence, numbers, True, pick["candidate"], notes)
+
+
+def _ratio_phrase(ratio: float, better: str, worse: str, same: str) -> str:
+    if ratio >= 1.05:
+        return f"{fmt_times(ratio)} {better} than "
+    if ratio <= 1 / 1.05:
+        return f"{fmt_times(1 / ratio)} {worse} than "
+    return f"{same} "
+
+
+def _row_numbers(r: pd.Series) -> dict[str, Any]:
+    def f(x):
+        v = num(x)
+        return None if is_missing(v) else v
+
+    return {
+        "candidate": r["candidate"],
+        "variant": r["variant"],
+        "where": r["where"],
+        "run_id": r["run_id"],
+        "measured_on": r["hardware"],
+        "recorded": r["date"],
+        "dataset": r["dataset"],
+        "accuracy": f(r["accuracy"]),
+        "accuracy_delta_pts": f(r.get("accuracy_delta_pts")),
+        "p_value_vs_baseline": f(r.get("p_value_vs_baseline")),
+        "significant": bool(r.get("significant")),
+        "p95_ms": f(r["p95_ms"]),
+        "p95_basis": f"{r['p95_basis']}, measured on {r['hardware']}",
+        "usd_per_million": f(r.get("usd_per_million")),
+        "cost_source": r.get("cost_source") or None,
+        "cost_batch": f(r.get("cost_batch")),
+        "price_source": r.get("price_source") if isinstance(r.get("price_source"), str) else None,
+        "price_date": r.get("price_date") if isinstance(r.get("price_date"), str) else None,
+    }
+
+
+def numbers_table(rec: Recommendation) -> pd.DataFrame:
+    """The numbers behind a recommendation as a two-column table for people."""
+    labels = {
+        "targets": "Your target",
+        "candidates": "Candidates compared",
+        "meeting_target": "Candidates meeting the target",
+        "candidate": "Recommended",
+        "closest": "Closest",
+        "measured_on": "Measured on",
+        "recorded": "Recorded",
+        "dataset": "Dataset",
+        "accuracy": "Accuracy",
+        "accuracy_delta_pts": "Δ accuracy vs fp32 (points)",
+        "p_value_vs_baseline": "p-value vs fp32 (McNemar)",
+        "p95_ms": "p95 latency",
+        "p95_basis": "Latency basis",
+        "usd_per_million": "$ per 1M requests",
+        "cost_source": "Cost from",
+        "cost_batch": "Batch size used for cost",
+        "price_source": "Price source",
+        "price_date": "Price date",
+        "compared_with": "Compared with",
+        "compared_usd_per_million": "Its $ per 1M",
+        "compared_meets_target": "It meets the target",
+        "cheaper_x": "Cheaper by",
+        "compared_p95_ms": "Its p95 latency",
+        "faster_x": "Faster by",
+    }
+    rows = []
+    for key, label in labels.items():
+        if key not in rec.numbers or rec.numbers[key] is None:
+            continue
+        v = rec.numbers[key]
+        if key == "accuracy":
+            v = f"{v * 100:.1f}%"
+        elif key in ("usd_per_million", "compared_usd_per_million"):
+            v = fmt_usd(v)
+        elif key in ("p95_ms", "compared_p95_ms"):
+            v = fmt_ms(v)
+        elif key in ("cheaper_x", "faster_x"):
+            v = fmt_times(v)
+        elif key == "accuracy_delta_pts":
+            v = f"{v:+.2f}"
+        elif key == "p_value_vs_baseline":
+            v = f"{v:.3g}"
+        elif key == "cost_batch":
+            v = f"{v:.0f}"
+        elif isinstance(v, bool):
+            v = "yes" if v else "no"
+        rows.append({"What": label, "Value": str(v)})
+    return pd.DataFrame(rows, columns=["What", "Value"])
