@@ -2,54 +2,27 @@
 service-level target, and read which variant to ship in one sentence, with the charts, the
 deltas table and a report to share.
 
-A thin page: it gathers the choices, calls ``lib.compare.model`` / ``lib.report.html`` and draws the answer.
+A thin page: it gathers the choices, calls ``lib.compare`` / ``lib.report.html`` and draws the
+answer.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `streamlit run pages/compare.py` on its own
-    sys.path.insert(0, str(ROOT))
+import pandas as pd
+import streamlit as st
 
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from lib.compare import model as cmp  # noqa: E402
-from pages._common import get_store, guarded, run_label  # noqa: E402
+from lib import compare as cmp
+from lib.compare import choices
+from lib.cost.formulas import CostAssumptions
+from lib.execution.runs import run_label
+from pages._ui import RUN, get_store, guarded, link
 
 EMPTY_MESSAGE = (
     "Nothing to compare yet. Run a benchmark (the Run page, or `python -m lib run` on any "
     "machine with the same store), or load the demo results recorded with Leanbench."
 )
-FINISHED = ("done", "failed", "interrupted")
-BAR_LABELS = {
-    "accuracy": "Accuracy",
-    "p95_ms": "p95 latency",
-    "throughput_per_s": "Throughput",
-    "size_mb": "Size",
-    "peak_memory_mb": "Peak memory",
-    "energy_j_per_1k": "Energy",
-    "usd_per_million": "$ per 1M",
-}
-METRIC_HELP = (
-    "**Accuracy**: share of held-out examples the model gets right. **p95 latency**: 95 of 100 "
-    "requests are answered at least this fast. **Throughput**: items per second at the chosen "
-    "batch size. **Size**: the model file. **Peak memory**: the most memory the model used "
-    "while answering. **$ per 1M**: what a million answers cost on that hardware. "
-    "**Significant**: the accuracy change is larger than chance would explain (McNemar test on "
-    "the same examples, p < 0.05)."
-)
-
-
-def _link(page: str, label: str, icon: str) -> None:
-    try:
-        st.page_link(page, label=label, icon=icon)
-    except Exception:  # noqa: BLE001 - not registered when the page runs on its own
-        st.caption(f"{label}: open it from the menu.")
 
 
 def _empty_state() -> None:
@@ -65,13 +38,11 @@ def _empty_state() -> None:
         else:
             st.caption("No demo results are bundled with this copy of Leanbench.")
     with right:
-        _link("pages/run.py", "Run a benchmark", ":material/play_circle:")
+        link(RUN, "Run a benchmark", ":material/play_circle:")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _frame(docs_json: str, batch: int, options: tuple[str, ...], a: dict) -> pd.DataFrame:
-    from lib.cost.model import CostAssumptions
-
     return cmp.compare_frame(
         json.loads(docs_json), batch, list(options), None, CostAssumptions(**a)
     )
@@ -79,10 +50,10 @@ def _frame(docs_json: str, batch: int, options: tuple[str, ...], a: dict) -> pd.
 
 @st.cache_data(show_spinner=False)
 def _option_names() -> list[str]:
+    from lib.cost.answer import option_names
     from lib.cost.catalog import load_catalog
-    from lib.cost.model import hardware_options
 
-    return [o.name for o in hardware_options(load_catalog())]
+    return option_names(load_catalog())
 
 
 def _batch_sizes(docs: list[dict]) -> list[int]:
@@ -92,12 +63,11 @@ def _batch_sizes(docs: list[dict]) -> list[int]:
 
 
 def _pick_runs(runs: list[dict]) -> list[str]:
-    usable = [r for r in runs if r["status"] in FINISHED]
-    by_id = {r["id"]: r for r in usable}
-    if "cmp_runs" not in st.session_state or not set(st.session_state["cmp_runs"]) <= set(by_id):
-        demo = [r["id"] for r in usable if (r.get("extra") or {}).get("demo")]
-        done = [r["id"] for r in usable if r["status"] == "done"]
-        st.session_state["cmp_runs"] = demo or done[:1] or list(by_id)[:1]
+    by_id = {r["id"]: r for r in choices.finished_runs(runs)}
+    chosen = st.session_state.get("cmp_runs")
+    picked = choices.default_runs(runs, chosen)
+    if picked != chosen:
+        st.session_state["cmp_runs"] = picked
     return st.multiselect(
         "Runs to compare",
         list(by_id),
@@ -138,7 +108,7 @@ def _targets(sizes: list[int]) -> cmp.Targets:
         placeholder="no limit",
         key="cmp_usd",
     )
-    default = 1 if 1 in sizes else (sizes[0] if sizes else 1)
+    default = choices.default_batch(sizes)
     batch = c4.selectbox(
         "Batch size for latency",
         sizes or [1],
@@ -182,7 +152,7 @@ def _answer(box, rec: cmp.Recommendation) -> None:
 def _downloads(box, docs, df, rec, targets, options, a) -> None:
     from lib.report import html as report
 
-    stamp = "-".join(d["run_id"] for d in docs)[:60]
+    stamp = choices.report_stamp(docs)
 
     def html() -> str:
         try:
@@ -225,16 +195,10 @@ def _downloads(box, docs, df, rec, targets, options, a) -> None:
 
 
 def _deltas_table(df: pd.DataFrame, judged: pd.DataFrame) -> None:
-    table = cmp.deltas(df)
+    table = choices.deltas_with_targets(df, judged)
     if table.empty:
         st.info("No variant finished in these runs.", icon=":material/info:")
         return
-    ok = cmp.ok_candidates(judged).reset_index(drop=True)
-    table.insert(
-        0,
-        "Meets target",
-        ["yes" if m else f"no ({w})" for m, w in zip(ok["meets"], ok["misses"], strict=True)],
-    )
     cfg = {
         "Accuracy (%)": st.column_config.NumberColumn(format="%.1f"),
         "Δ accuracy (pts)": st.column_config.NumberColumn(format="%+.2f"),
@@ -258,8 +222,6 @@ def _deltas_table(df: pd.DataFrame, judged: pd.DataFrame) -> None:
 
 
 def main() -> None:
-    from lib.cost.model import CostAssumptions
-
     st.title("Compare and decide")
     st.caption(
         "Every variant of the runs you pick, side by side: what it keeps in accuracy, what it "
@@ -267,7 +229,7 @@ def main() -> None:
     )
     store = get_store()
     runs = store.list_runs(limit=300)
-    if not any(r["status"] in FINISHED for r in runs):
+    if not choices.finished_runs(runs):
         _empty_state()
         return
 
@@ -278,7 +240,7 @@ def main() -> None:
         st.info("Pick at least one run to compare.", icon=":material/info:")
         return
     docs = [store.run_document(i) for i in run_ids]
-    variants_all = list(dict.fromkeys(r.get("variant") for d in docs for r in d["results"]))
+    variants_all = choices.variants_of(docs)
     if not variants_all:
         st.info("These runs have no results yet.", icon=":material/info:")
         return
@@ -289,9 +251,7 @@ def main() -> None:
         targets = _targets(_batch_sizes(docs))
         options = _pick_options()
     a = cmp.assumptions_for(targets, CostAssumptions())
-    docs = [
-        d | {"results": [r for r in d["results"] if r.get("variant") in variants]} for d in docs
-    ]
+    docs = choices.keep_variants(docs, variants)
     docs_json = json.dumps(docs, sort_keys=True, default=str)
     with st.spinner("Comparing..."):
         df = _frame(docs_json, targets.batch_size, tuple(options), a.to_dict())
@@ -319,7 +279,7 @@ def main() -> None:
         metric = st.segmented_control(
             "Metric",
             metrics,
-            format_func=lambda m: BAR_LABELS.get(m, m),
+            format_func=lambda m: choices.BAR_LABELS.get(m, m),
             default=metrics[0],
             required=True,
             key="cmp_metric",
@@ -327,7 +287,7 @@ def main() -> None:
         )
         st.plotly_chart(cmp.grouped_bars(df, metric or metrics[0]), width="stretch", key="cmp_bars")
     with st.expander("What these numbers mean"):
-        st.markdown(METRIC_HELP)
+        st.markdown(choices.METRIC_HELP)
 
     st.subheader("Against the baseline")
     _deltas_table(df, judged)

@@ -4,29 +4,16 @@ download, no benchmarking), told in three screens: the choice, the trade-off, th
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `streamlit run pages/demo.py` on its own
-    sys.path.insert(0, str(ROOT))
+import pandas as pd
+import streamlit as st
 
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from lib.compare import model as cmp  # noqa: E402
-from lib.demo import story as demo  # noqa: E402
-from lib.format import fmt_ms  # noqa: E402
-from pages._common import get_store, guarded  # noqa: E402
-
-FINISHED = ("done", "failed", "interrupted")
-
-
-def _link(page: str, label: str, icon: str) -> None:
-    try:
-        st.page_link(page, label=label, icon=icon)
-    except Exception:  # noqa: BLE001 - not registered when the page runs on its own
-        st.caption(f"{label}: open it from the menu.")
+from lib import compare as cmp
+from lib.cost.formulas import CostAssumptions
+from lib.demo import story as demo
+from lib.format import fmt_ms
+from lib.schema import FINISHED
+from pages._ui import COMPARE, COST, RUN, get_store, guarded, link
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -131,8 +118,6 @@ def _tradeoff(df: pd.DataFrame, docs: list[dict]) -> None:
 
 
 def _money(df: pd.DataFrame) -> None:
-    from lib.cost.model import CostAssumptions
-
     a = CostAssumptions()
     st.markdown(
         "### 3 · The money\nWhat a million answers cost on machines you can rent or buy, at "
@@ -162,9 +147,9 @@ def _money(df: pd.DataFrame) -> None:
     )
     c1, c2 = st.columns(2)
     with c1:
-        _link("pages/compare.py", "Compare and set your own target", ":material/compare_arrows:")
+        link(COMPARE, "Compare and set your own target", ":material/compare_arrows:")
     with c2:
-        _link("pages/cost.py", "See every cost assumption", ":material/payments:")
+        link(COST, "See every cost assumption", ":material/payments:")
 
 
 def main() -> None:
@@ -182,7 +167,7 @@ def main() -> None:
             "page and come back.",
             icon=":material/info:",
         )
-        _link("pages/run.py", "Run a benchmark", ":material/play_circle:")
+        link(RUN, "Run a benchmark", ":material/play_circle:")
         return
     if not is_demo:
         st.caption("Showing your newest run (no demo results loaded).")

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._common import (
+from lib.execution.runs import active_run, run_title, when
+from pages._ui import (
     MODEL_DATA,
     RESULTS,
     RUN,
     TECHNIQUES,
-    active_run,
     get_store,
     guarded,
     reap,
-    run_title,
     start_default_run,
-    when,
 )
 
 

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pandas as pd
 import streamlit as st
 
-from pages._common import (
-    MODEL_DATA,
-    RUN,
-    get_store,
-    guarded,
-    run_label,
-    run_title,
-    start_default_run,
-    when,
-)
-
-FINISHED = ("done", "failed", "interrupted")
+from lib.execution.runs import ACTIVE, run_label, run_title, when
+from lib.results import summary
+from pages._ui import MODEL_DATA, RUN, get_store, guarded, start_default_run
 
 
 def main() -> None:
@@ -34,9 +24,7 @@ def main() -> None:
         return
 
     by_id = {r["id"]: r for r in runs}
-    wanted = st.session_state.get("results_run_id")
-    if wanted not in by_id:
-        wanted = next((r["id"] for r in runs if r["status"] == "done"), runs[0]["id"])
+    wanted = summary.default_run(runs, st.session_state.get("results_run_id"))
     st.session_state["results_pick"] = wanted
     st.selectbox(
         "Run",
@@ -50,7 +38,7 @@ def main() -> None:
     run = by_id[wanted]
     results = store.results_for(wanted)
     if not results:
-        if run["status"] in ("queued", "running"):
+        if run["status"] in ACTIVE:
             st.info("This run has no results yet; it is still going.", icon=":material/autorenew:")
             st.page_link(RUN, label="Watch it on the Run page", icon=":material/play_circle:")
         else:
@@ -63,7 +51,7 @@ def main() -> None:
     frame = results_frame.to_frame(results)
     sizes = results_frame.frame_batch_sizes(frame)
     ok = results_frame.ok_rows(frame)
-    if run["status"] in ("queued", "running"):
+    if run["status"] in ACTIVE:
         st.info(
             "This run is still going: these are the results so far.", icon=":material/autorenew:"
         )
@@ -72,17 +60,11 @@ def main() -> None:
     big = sizes[-1] if sizes else None
     st.markdown(f"### {results_frame.summary_sentence(frame, big)}")
     _headline_metrics(frame, big)
-    for _, r in frame[frame["status"] != "ok"].iterrows():
-        st.error(
-            f"**{r['variant']}** failed: {r['error'] or 'no reason given'}", icon=":material/error:"
-        )
-    unstable = [r["variant"] for _, r in ok.iterrows() if r.get("unstable") is True]
+    for message in summary.failures(frame):
+        st.error(message, icon=":material/error:")
+    unstable = summary.unstable_warning(frame)
     if unstable:
-        st.warning(
-            f"Timing of {', '.join(unstable)} was unstable (other work on the machine?): "
-            "treat their latency with care, or run again.",
-            icon=":material/show_chart:",
-        )
+        st.warning(unstable, icon=":material/show_chart:")
 
     _noise_and_expectations(results)
 
@@ -204,42 +186,16 @@ def _empty_state() -> None:
 
 def _headline_metrics(frame: pd.DataFrame, bs: int | None) -> None:
     """One card per variant: p50 latency at the largest batch, speed-up, accuracy change."""
-    from lib.results.frame import BASELINE, ok_rows
-
-    ok = ok_rows(frame)
-    if ok.empty or bs is None or f"p50_ms_b{bs}" not in ok.columns:
-        return
-    shown = ok.head(5)
-    for col, (_, r) in zip(st.columns(len(shown)), shown.iterrows(), strict=False):
-        p50 = r[f"p50_ms_b{bs}"]
-        speed = r.get(f"speedup_vs_fp32_b{bs}", math.nan)
-        delta = r.get("accuracy_delta_pts", math.nan)
-        acc = f"accuracy {r['accuracy'] * 100:.1f}%"
-        if r["variant"] == BASELINE:
-            badge, color, arrow = "baseline", "gray", "off"
-        elif math.isnan(speed):
-            badge, color, arrow = "no baseline", "gray", "off"
-        elif speed >= 1:
-            badge, color, arrow = f"{speed:.2f}× faster", "green", "up"
-        else:
-            badge, color, arrow = f"{1 / speed:.2f}× slower", "red", "down"
-        if r["variant"] != BASELINE and not math.isnan(delta):
-            acc += f" ({delta:+.1f} pts)"
-        low, high = r.get(f"speedup_low_b{bs}", math.nan), r.get(f"speedup_high_b{bs}", math.nan)
-        paired = (
-            ""
-            if math.isnan(low) or math.isnan(high)
-            else f" Speed-up 95% CI {low:.2f}–{high:.2f}x, from rounds timed in turns with fp32."
-        )
+    cards = summary.headline_cards(frame, bs)
+    for col, c in zip(st.columns(len(cards)) if cards else [], cards, strict=False):
         col.metric(
-            r["variant"],
-            f"{p50:,.1f} ms" if not math.isnan(p50) else "–",
-            badge,
-            delta_color=color,
-            delta_arrow=arrow,
-            delta_description=acc,
-            help=f"Median (p50) latency of one batch of {bs}, and accuracy on the eval set."
-            + paired,
+            c["variant"],
+            c["value"],
+            c["badge"],
+            delta_color=c["color"],
+            delta_arrow=c["arrow"],
+            delta_description=c["description"],
+            help=c["help"],
             border=True,
             height="stretch",
         )
@@ -248,117 +204,51 @@ def _headline_metrics(frame: pd.DataFrame, bs: int | None) -> None:
 def _column_config(table: pd.DataFrame) -> dict:
     cfg: dict = {}
     for col in table.columns:
-        if col.endswith("(ms)"):
-            cfg[col] = st.column_config.NumberColumn(col, format="%.2f")
-        elif col.endswith("(items/s)"):
-            cfg[col] = st.column_config.NumberColumn(col, format="%.0f")
-        elif col.endswith("(×)"):
-            cfg[col] = st.column_config.NumberColumn(col, format="%.2f×")
-        elif col.endswith("(%)") or col.endswith("(MB)") or col.endswith("(pts)"):
-            cfg[col] = st.column_config.NumberColumn(
-                col, format="%+.1f" if col.endswith("(pts)") else "%.1f"
-            )
-        elif col == "Params (M)":
-            cfg[col] = st.column_config.NumberColumn(col, format="%.1f")
-        elif col == "p-value vs fp32":
-            cfg[col] = st.column_config.NumberColumn(col, format="%.3f")
-        elif col == "Notes":
-            cfg[col] = st.column_config.TextColumn(col, width="large")
+        how = summary.column_format(col)
+        if how and "width" in how:
+            cfg[col] = st.column_config.TextColumn(col, **how)
+        elif how:
+            cfg[col] = st.column_config.NumberColumn(col, **how)
     return cfg
 
 
 def _environment(run: dict) -> None:
-    env = run.get("environment") or {}
     st.subheader("Where it was measured")
-    if not env:
+    rows = summary.environment_facts(run, when(run.get("created_at")))
+    if not rows:
         st.caption("No environment recorded (the run did not get that far).")
         return
-    rows = [
-        ("Hardware", run.get("hardware") or ""),
-        ("CPU", env.get("cpu_model")),
-        ("CPU features", ", ".join(env.get("cpu_flags") or []) or "none of AVX512/VNNI/AMX"),
-        ("Cores (usable)", f"{env.get('cores')} ({env.get('usable_cores')})"),
-        ("Threads", env.get("threads")),
-        ("Device", env.get("device")),
-        ("GPU", env.get("gpu_name")),
-        ("torch / transformers", f"{env.get('torch')} / {env.get('transformers')}"),
-        ("onnxruntime", env.get("onnxruntime")),
-        ("Python / OS", f"{env.get('python')} / {env.get('os')}"),
-        ("Date", env.get("date") or when(run.get("created_at"))),
-        ("Code commit", env.get("git_commit")),
-        ("Host", env.get("hostname")),
-    ]
-    _facts(rows)
+    st.markdown(summary.facts_markdown(rows))
 
 
 def _baseline(run: dict) -> None:
-    extra = run.get("extra") or {}
     st.subheader("The baseline")
-    if not extra:
+    adapted, rows = summary.baseline_facts(run, run_title(run))
+    if not rows:
         st.caption("No baseline facts recorded.")
         return
-    if extra.get("adapted"):
-        how = (
-            "reused from the cache"
-            if extra.get("adapt_cached")
-            else f"fine-tuned in {extra.get('adapt_seconds') or 0:.0f} s"
-        )
-        adapted = f"A new classification head was {how} ({extra.get('adapt_steps') or '–'} steps)."
-    else:
-        adapted = "The model's own classification head matched the labels: used as it is."
     st.write(adapted)
-    labels = extra.get("labels") or []
-    rows = [
-        ("Training examples", extra.get("n_train")),
-        ("Evaluation examples", extra.get("n_eval")),
-        ("Classes", ", ".join(map(str, labels[:12])) + (" …" if len(labels) > 12 else "")),
-        ("Run", f"{run_title(run)} · {run['id']} · {run['status']}"),
-    ]
-    _facts(rows)
-
-
-def _facts(rows: list[tuple[str, object]]) -> None:
-    """Label: value lines, skipping what was not recorded."""
-    lines = []
-    for k, v in rows:
-        if v in (None, "", "None") or str(v).strip() in ("None / None", "None (None)"):
-            continue
-        lines.append(f"**{k}:** {v}")
-    st.markdown("  \n".join(lines))
+    st.markdown(summary.facts_markdown(rows))
 
 
 def _noise_and_expectations(results: list[dict]) -> None:
     """How sure the accuracy is, and whether each variant did what this hardware predicts."""
-    from lib.measure.stats import noise_text
-
-    base = next(
-        (r for r in results if r.get("variant") == "fp32" and r.get("status") == "ok"), None
-    )
-    if base and base.get("n_eval") and base.get("accuracy") is not None:
-        st.caption(
-            f"Accuracy noise on this eval set: {noise_text(int(base['n_eval']), base['accuracy'])}. "
-            "A difference is called significant only when the paired McNemar test against fp32 "
-            "gives p < 0.05."
-        )
-    from lib.results.advice import fastest_runtimes
-
-    advice = [a for a in fastest_runtimes(results) if len(a["runtimes_compared"]) > 1]
+    noise = summary.noise_caption(results)
+    if noise:
+        st.caption(noise)
+    advice = summary.runtime_advice(results)
     if advice:
         with st.expander("Fastest way to serve each technique here", icon=":material/bolt:"):
-            for a in advice:
-                st.markdown(f"- {a['sentence']}")
-    checks = [
-        (r["variant"], r["expectation_check"])
-        for r in results
-        if isinstance(r.get("expectation_check"), dict) and r["expectation_check"].get("text")
-    ]
+            for sentence in advice:
+                st.markdown(f"- {sentence}")
+    checks = summary.expectation_checks(results)
     if checks:
         with st.expander("Did this hardware behave as expected?", icon=":material/fact_check:"):
-            for variant, check in checks:
+            for agrees, variant, text in checks:
                 mark = {True: ":material/check_circle:", False: ":material/error:"}.get(
-                    check.get("agrees"), ":material/help:"
+                    agrees, ":material/help:"
                 )
-                st.markdown(f"{mark} **{variant}**: {check['text']}")
+                st.markdown(f"{mark} **{variant}**: {text}")
 
 
 guarded(main)

@@ -10,14 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from lib.errors import UserError
-from pages._common import (
-    ACTIVE,
+from lib.execution.runs import ACTIVE, active_run, run_label, run_title, runs_table, when
+from lib.results import progress as run_progress
+from lib.schema import FINISHED
+from lib.spec import default_spec_dict, spec_lines
+from pages._ui import (
     MODEL_DATA,
     RESULTS,
     STATUS_ICON,
     TECHNIQUES,
-    active_run,
-    default_draft,
     draft,
     draft_spec,
     get_store,
@@ -26,12 +27,7 @@ from pages._common import (
     problems,
     reap,
     reset_draft,
-    run_label,
-    run_title,
-    runs_table,
-    spec_lines,
     start_run,
-    when,
 )
 
 PROBLEM_PAGE = {
@@ -66,7 +62,7 @@ def main() -> None:
         return
     live = run["status"] in ACTIVE
     st.fragment(run_every=2 if live else None)(_watch)(run_id, live)
-    if not live and run["status"] in ("done", "failed", "interrupted"):
+    if not live and run["status"] in FINISHED:
         if store.results_for(run_id):
             if st.button(
                 "Open the results",
@@ -80,9 +76,14 @@ def main() -> None:
 
 def _setup(store) -> None:
     d = draft()
-    is_default = d == default_draft()
+    is_default = d == default_spec_dict()
     st.subheader("What will run")
-    st.markdown("  \n".join(f"**{label}:** {value}" for label, value in spec_lines(d)))
+    st.markdown(
+        "  \n".join(
+            f"**{label}:** {value}"
+            for label, value in spec_lines(d, st.session_state.get("upload_name"))
+        )
+    )
 
     spec, blockers = None, []
     for section, message in problems().items():
@@ -232,7 +233,7 @@ def _watch_body(run_id: str, was_live: bool) -> None:
     spec = run.get("spec") or {}
     st.markdown("**Steps**")
     st.dataframe(
-        pd.DataFrame(_steps(spec, events, results, status)),
+        pd.DataFrame(run_progress.steps(spec, events, results, status)),
         hide_index=True,
         width="stretch",
         column_config={"Step": st.column_config.TextColumn(width="medium")},
@@ -243,15 +244,13 @@ def _watch_body(run_id: str, was_live: bool) -> None:
         ok = results_frame.ok_rows(frame)
         if not ok.empty:
             st.markdown("**Results so far**" if status in ACTIVE else "**Results**")
-            table = _small_table(ok)
+            table = run_progress.results_so_far(ok)
             st.dataframe(
                 table,
                 hide_index=True,
                 width="stretch",
                 column_config={
-                    c: st.column_config.NumberColumn(
-                        c, format="%.2f×" if "×" in c else ("%.2f" if "ms" in c else "%.1f")
-                    )
+                    c: st.column_config.NumberColumn(c, format=run_progress.number_format(c))
                     for c in table.columns
                     if c != "Variant"
                 },
@@ -266,52 +265,6 @@ def _watch_body(run_id: str, was_live: bool) -> None:
         with st.expander("Latest events"):
             for e in events[-12:][::-1]:
                 st.caption(f"{when(e['at'])[-5:]} · {e['stage']} · {e['message']}")
-
-
-def _steps(spec: dict, events: list[dict], results: list[dict], status: str) -> list[dict]:
-    """One row per step of the run: data, baseline, each variant."""
-    from lib.techniques import BASELINE
-
-    variants = [BASELINE] + [v for v in spec.get("variants", []) if v != BASELINE]
-    last: dict[str, dict] = {}
-    for e in events:
-        last[e["stage"]] = e
-    by_variant = {r.get("variant"): r for r in results}
-    stage_now = events[-1]["stage"] if events else ""
-    rows = []
-    for stage, label in (("data", "Load the data"), ("adapt", "Prepare the baseline")):
-        seen = stage in last
-        state = "done" if seen and stage_now != stage else ("in progress" if seen else "waiting")
-        if status in ("failed", "interrupted") and stage_now == stage:
-            state = "stopped"
-        rows.append(
-            {"Step": label, "State": state, "Detail": last.get(stage, {}).get("message", "")}
-        )
-    for v in variants:
-        r = by_variant.get(v)
-        e = last.get(f"variant:{v}")
-        if r is not None:
-            state = "measured" if r.get("status") == "ok" else "failed"
-            detail = r.get("error") or ""
-        elif e is not None and status in ACTIVE:
-            state, detail = "in progress", e["message"]
-        elif status in ACTIVE:
-            state, detail = "waiting", ""
-        else:
-            state, detail = "– not run", ""
-        rows.append({"Step": f"Variant {v}", "State": state, "Detail": detail})
-    return rows
-
-
-def _small_table(ok: pd.DataFrame) -> pd.DataFrame:
-    from lib.results.frame import frame_batch_sizes
-
-    out = pd.DataFrame({"Variant": ok["variant"], "Accuracy (%)": ok["accuracy"] * 100})
-    for b in frame_batch_sizes(ok):
-        out[f"p50 b{b} (ms)"] = ok[f"p50_ms_b{b}"]
-        out[f"Speed-up b{b} (×)"] = ok[f"speedup_vs_fp32_b{b}"]
-    out["Size (MB)"] = ok["size_mb"]
-    return out
 
 
 def _log_tail(run_id: str) -> None:

@@ -5,17 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.errors import UserError
-from lib.spec import MeasureSpec
-from pages._common import (
-    RUN,
-    draft,
-    guarded,
-    parse_int_list,
-    seed,
-    set_problem,
-)
+from lib.schema import BASELINE
+from lib.spec import MeasureSpec, parse_int_list
+from lib.techniques import choices
+from pages._ui import RUN, draft, guarded, seed, set_problem
 
-BASELINE = "fp32"
 DEVICES = {
     "cpu": "CPU",
     "auto": "Auto (GPU if there is one)",
@@ -32,28 +26,6 @@ def _this_machine() -> dict:
     return {"cpu_model": model, "cpu_flags": flags}
 
 
-def split_variants(variants: list[str], names: list[str]) -> tuple[dict, list[str]]:
-    """Which variants the checkboxes can show (one step, one per technique), which need the
-    advanced field."""
-    from lib.techniques import parse_variant
-
-    simple: dict[str, dict] = {}
-    advanced: list[str] = []
-    for text in variants:
-        try:
-            v = parse_variant(text)
-        except UserError:
-            advanced.append(text)
-            continue
-        if v.is_baseline:
-            continue
-        if len(v.steps) == 1 and v.steps[0].name in names and v.steps[0].name not in simple:
-            simple[v.steps[0].name] = {"param": v.steps[0].param or "", "runtime": v.runtime}
-        else:
-            advanced.append(text)
-    return simple, advanced
-
-
 def main() -> None:
     from lib.runtimes.registry import runtimes
     from lib.techniques import parse_variant, techniques
@@ -67,7 +39,7 @@ def main() -> None:
     rts = runtimes()
     d = draft()
     names = [n for n in reg if n != BASELINE]
-    simple, advanced = split_variants(d["variants"], names)
+    simple, advanced = choices.split_variants(d["variants"], names)
 
     machine = _this_machine()
     st.caption(
@@ -101,13 +73,11 @@ def main() -> None:
                 param = param_col.text_input(
                     "Setting",
                     key=f"tq_param_{name}",
-                    placeholder=_placeholder(t.param_help),
+                    placeholder=choices.placeholder(t.param_help),
                     help=t.param_help,
                     disabled=not on,
                 ).strip()
-                param_col.caption(
-                    t.param_help if len(t.param_help) < 120 else t.param_help[:117] + "…"
-                )
+                param_col.caption(choices.short_help(t.param_help))
             runtime = rt_col.selectbox(
                 "Runtime",
                 list(rts),
@@ -118,11 +88,7 @@ def main() -> None:
                 disabled=not on,
             )
             if on:
-                text = (
-                    name
-                    + (f":{param}" if param else "")
-                    + (f"@{runtime}" if runtime != "eager" else "")
-                )
+                text = choices.variant_text(name, param, runtime)
                 try:
                     parse_variant(text)
                     chosen.append(text)
@@ -141,7 +107,7 @@ def main() -> None:
             help="A variant is steps joined by '+', each 'name' or 'name:setting', applied left "
             "to right, then an optional '@runtime'. Runtimes: " + ", ".join(rts) + ".",
         )
-        for text in [t.strip() for t in extra.split(",") if t.strip()]:
+        for text in choices.split_list(extra):
             try:
                 parse_variant(text)
             except UserError as exc:
@@ -168,17 +134,6 @@ def main() -> None:
         st.subheader("How to measure")
         _measure_section(d)
     st.page_link(RUN, label="Next: run the benchmark", icon=":material/arrow_forward:")
-
-
-def _placeholder(help_text: str) -> str:
-    # "... (e.g. prune-unstructured:50)" -> "e.g. 50"
-    if "e.g." in help_text:
-        example = help_text.split("e.g.", 1)[1].strip(" )")
-        example = example.split(",")[0].split(" for ")[0]
-        return "e.g. " + example.split(":", 1)[-1].strip(" )")
-    if "(default)" in help_text:
-        return "empty = " + help_text.split("(default)")[0].split(":")[-1].strip()
-    return "optional"
 
 
 def _warn_expected(variant: str, machine: dict) -> None:

@@ -1,0 +1,138 @@
+"""The Model & data page's first section: where the model comes from (built-in, a folder on
+this machine, a Hugging Face id), checked as it is typed, with the facts read from its config
+(``lib.models.facts``). Widgets only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from lib.errors import UserError
+from lib.models import facts as model_facts
+from lib.spec import BUILTIN_MODEL, ModelSpec
+from pages._ui import seed, set_problem
+
+MODEL_MODES = {
+    "builtin": "Built-in (MiniLM-L6)",
+    "folder": "A folder on this machine",
+    "hub": "Hugging Face Hub id",
+}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _model_facts(identity: str, location: str, is_local: bool) -> dict:
+    """Read a model's config once per identity (changes when its files change)."""
+    return model_facts.read_facts(identity, location, is_local)
+
+
+def model_section(d: dict) -> None:
+    from lib.models import load as models
+
+    source = d["model"]["source"]
+    mode = model_facts.source_kind(source)
+    seed("md_model_mode", mode)
+    seed("md_folder", source if mode == "folder" else "")
+    seed("md_hub", source if mode == "hub" else "")
+    mode = st.radio(
+        "Where is the model?",
+        list(MODEL_MODES),
+        format_func=MODEL_MODES.get,
+        horizontal=True,
+        key="md_model_mode",
+    )
+    set_problem("model", None)
+    if mode == "builtin":
+        d["model"]["source"] = BUILTIN_MODEL
+        st.caption(
+            "all-MiniLM-L6-v2: a small English sentence encoder (6 layers, 22.7M parameters, "
+            "Apache-2.0). It ships with Leanbench, so it works offline."
+        )
+        _show_facts(models.resolve(ModelSpec(BUILTIN_MODEL)))
+    elif mode == "folder":
+        path = st.text_input(
+            "Model folder",
+            key="md_folder",
+            placeholder="/path/to/a/folder/written/by/save_pretrained",
+            help="A folder in Hugging Face format: config.json plus model.safetensors "
+            "(or pytorch_model.bin) and the tokenizer files.",
+        ).strip()
+        if not path:
+            st.info(
+                f"Type the path of a model folder on this machine. Until then the run uses "
+                f"**{d['model']['source']}**.",
+                icon=":material/folder:",
+            )
+            return
+        d["model"]["source"] = path
+        try:
+            resolved = check_local_model(path)
+        except UserError as exc:
+            st.error(str(exc), icon=":material/folder:")
+            set_problem("model", str(exc))
+            return
+        st.success(f"Found a model in {resolved.location}", icon=":material/check_circle:")
+        _show_facts(resolved)
+    else:
+        hub_id = st.text_input(
+            "Hugging Face model id",
+            key="md_hub",
+            placeholder="e.g. distilbert-base-uncased-finetuned-sst-2-english",
+        ).strip()
+        if not hub_id:
+            st.info(
+                f"Type a model id from huggingface.co. Until then the run uses "
+                f"**{d['model']['source']}**.",
+                icon=":material/hub:",
+            )
+            return
+        d["model"]["source"] = hub_id
+        try:
+            resolved = models.resolve(ModelSpec(hub_id))
+        except UserError as exc:
+            st.error(str(exc))
+            set_problem("model", str(exc))
+            return
+        st.warning(
+            "A Hub model is downloaded when the benchmark starts, so this machine needs "
+            "network access. Offline (e.g. in a demo), download it where you have network and "
+            "pick *A folder on this machine* instead.",
+            icon=":material/public:",
+        )
+        checked = st.session_state.setdefault("hub_checked", {})
+        if st.button("Check it on the Hub", icon=":material/travel_explore:", key="md_hub_check"):
+            with st.spinner(f"Asking the Hub about {hub_id}..."):
+                try:
+                    checked[hub_id] = ("ok", _model_facts(resolved.identity, hub_id, False))
+                except UserError as exc:
+                    checked[hub_id] = ("error", str(exc))
+        if hub_id in checked:
+            state, value = checked[hub_id]
+            if state == "ok":
+                st.success(f"{hub_id} is reachable.", icon=":material/check_circle:")
+                st.caption(model_facts.facts_line(value))
+            else:
+                st.error(value, icon=":material/public:")
+
+
+def check_local_model(path: str):
+    """A local model folder, resolved and its config read; UserError says what is wrong."""
+    from lib.models import load as models
+
+    if not Path(path).expanduser().exists():
+        raise UserError(f"Model folder not found: {path}. Check the path.")
+    resolved = models.resolve(ModelSpec(path))
+    _model_facts(resolved.identity, resolved.location, True)
+    return resolved
+
+
+def _show_facts(resolved) -> None:
+    try:
+        with st.spinner("Reading the model's config..."):
+            facts = _model_facts(resolved.identity, resolved.location, resolved.is_local)
+    except UserError as exc:
+        st.error(str(exc))
+        set_problem("model", str(exc))
+        return
+    st.caption(model_facts.facts_line(facts))
