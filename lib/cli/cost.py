@@ -1,18 +1,20 @@
-"""``python -m lib cost``: the cost table on the command line (wired into lib/cli.py)."""
+"""``python -m lib cost``: the cost table on the command line, from a results file.
+
+python -m lib cost --results results.json [--catalog my-prices.csv] [--requests-per-day 5e6]
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
-import sys
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from lib.cli.base import Command
 
-from lib.cost.catalog import load_catalog, load_user_catalog, staleness_warning
-from lib.cost.model import CostAssumptions, cost_table, table_records
-from lib.format import format_months
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLE_COLUMNS = [
     ("variant", "variant"),
@@ -29,32 +31,20 @@ TABLE_COLUMNS = [
     ("carbon_kg_per_million", "kgCO2/1M"),
 ]
 
-
-def add_cost_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register the ``cost`` sub-command; its handler is ``cmd_cost``."""
-    p = subparsers.add_parser(
-        "cost",
-        help="cost per 1M inferences on cloud and owned hardware, from a results file",
-        description="Turn measured throughput into $ per 1M inferences, monthly cost and break-even.",
-    )
-    d = CostAssumptions()
-    p.add_argument("--results", required=True, help="results.json written by 'python -m lib run'")
-    p.add_argument(
-        "--catalog", help="your own catalogue CSV (cloud, hardware or peaks) or a folder of them"
-    )
-    p.add_argument("--requests-per-day", type=float, default=d.requests_per_day)
-    p.add_argument("--utilisation", type=float, default=d.utilisation, help="0 < U <= 1")
-    p.add_argument("--peak-to-average", type=float, default=d.peak_to_average)
-    p.add_argument("--latency-target-ms", type=float, default=d.latency_target_ms)
-    p.add_argument("--country", default=d.country, help="ISO-3 code for carbon intensity")
-    p.add_argument(
-        "--json", action="store_true", help="print a JSON list of rows with their inputs"
-    )
-    p.set_defaults(func=cmd_cost)
-    return p
+# Flag -> CostAssumptions field. Defaults are None here and CostAssumptions' own when the flag
+# is not given, so building the parser needs no lib.cost import.
+ASSUMPTION_FLAGS = {
+    "requests_per_day": "requests_per_day",
+    "utilisation": "utilisation",
+    "peak_to_average": "peak_to_average",
+    "latency_target_ms": "latency_target_ms",
+    "country": "country",
+}
 
 
-def _cell(value: object, column: str) -> str:
+def _cell(value: Any, column: str) -> str:  # a pandas cell: a number, a string or None
+    from lib.format import format_months
+
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if column == "breakeven_months":
@@ -77,37 +67,68 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *(fmt(c) for c in lines)])
 
 
-def cmd_cost(args: argparse.Namespace) -> int:
-    """Print the cost table. Bad input: one line on stderr, return 2."""
-    from lib.errors import UserError
+class CostCommand(Command):
+    name = "cost"
+    help = "cost per 1M inferences on cloud and owned hardware, from a results file"
+    description = "Turn measured throughput into $ per 1M inferences, monthly cost and break-even."
 
-    try:
-        assumptions = CostAssumptions(
-            utilisation=args.utilisation,
-            requests_per_day=args.requests_per_day,
-            peak_to_average=getattr(args, "peak_to_average", 3.0),
-            latency_target_ms=getattr(args, "latency_target_ms", 100.0),
-            country=getattr(args, "country", "USA"),
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        p = parser
+        p.add_argument(
+            "--results", required=True, help="results.json written by 'python -m lib run'"
         )
+        p.add_argument(
+            "--catalog",
+            help="your own catalogue CSV (cloud, hardware or peaks) or a folder of them",
+        )
+        p.add_argument("--requests-per-day", type=float)
+        p.add_argument("--utilisation", type=float, help="0 < U <= 1")
+        p.add_argument("--peak-to-average", type=float)
+        p.add_argument("--latency-target-ms", type=float)
+        p.add_argument("--country", help="ISO-3 code for carbon intensity")
+        p.add_argument(
+            "--json", action="store_true", help="print a JSON list of rows with their inputs"
+        )
+
+    def run(self, args: argparse.Namespace) -> int:
+        from lib.cost.catalog import load_catalog, load_user_catalog, staleness_warning
+        from lib.cost.formulas import CostAssumptions
+        from lib.cost.table import cost_table, table_records
+
+        given: dict[str, Any] = {
+            field: getattr(args, flag, None)
+            for flag, field in ASSUMPTION_FLAGS.items()
+            if getattr(args, flag, None) is not None
+        }
+        assumptions = CostAssumptions(**given)
         catalog = load_catalog()
         if args.catalog:
             catalog = load_user_catalog(args.catalog, catalog)
         table = cost_table(args.results, catalog, assumptions)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(table_records(table), indent=1, default=str))
+        if args.json:
+            print(json.dumps(table_records(table), indent=1, default=str))
+            return 0
+        print(format_table(table))
+        print(
+            "\nprojected = no run on that hardware (--json shows the assumptions); "
+            "break-even is vs the cheapest cloud option, on-demand."
+        )
+        print(
+            f"Utilisation {assumptions.utilisation:g}, {assumptions.requests_per_day:,.0f} "
+            f"requests/day, peak x{assumptions.peak_to_average:g}, "
+            f"latency target {assumptions.latency_target_ms} ms."
+        )
+        warning = staleness_warning(catalog, date.today())
+        if warning:
+            print(f"Note: {warning}")
         return 0
-    print(format_table(table))
-    print(
-        "\nprojected = no run on that hardware (--json shows the assumptions); break-even is vs the cheapest cloud option, on-demand."
-    )
-    print(
-        f"Utilisation {assumptions.utilisation:g}, {assumptions.requests_per_day:,.0f} requests/day, "
-        f"peak x{assumptions.peak_to_average:g}, latency target {assumptions.latency_target_ms} ms."
-    )
-    warning = staleness_warning(catalog, date.today())
-    if warning:
-        print(f"Note: {warning}")
-    return 0
+
+
+def add_cost_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``cost`` on ``subparsers`` (kept for callers of the old module API)."""
+    return CostCommand().register(subparsers)
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    """Run ``cost`` on parsed ``args`` with the CLI's error handling (old module API)."""
+    return CostCommand().invoke(args)

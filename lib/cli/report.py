@@ -2,56 +2,24 @@
 
     python -m lib report --run ID [--run ID2 ...] --out report.html [--csv out.csv] [--json out.json]
 
-Wired into ``lib/cli.py`` through ``add_report_parser``; also runs on its own as
-``python -m lib.cli.report ...``. Bad input: one line on stderr and exit code 2.
+Also runs on its own as ``python -m lib.cli.report ...`` (the same flags, without ``report``).
+Bad input: one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+from lib.cli import base
+from lib.cli.args import add_store_argument, str_list
 from lib.errors import UserError
 
 
-def _options(text: str) -> list[str]:
-    return [x.strip() for x in text.split(",") if x.strip()]
-
-
-def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register the ``report`` sub-command; its handler is ``cmd_report``."""
-    p = subparsers.add_parser(
-        "report",
-        help="write a self-contained HTML report (and CSV / JSON) of stored runs",
-        description="Compare stored runs and write a report that opens offline in a browser.",
-    )
-    p.add_argument(
-        "--run", action="append", required=True, metavar="ID", help="a run id (repeat for more)"
-    )
-    p.add_argument("--out", help="write the HTML report here, e.g. report.html")
-    p.add_argument("--csv", help="also write the comparison as CSV here")
-    p.add_argument("--json", help="also write runs, comparison and recommendation as JSON here")
-    p.add_argument("--store", help="SQLAlchemy URL of the store (default: SQLite in ~/.leanbench)")
-    p.add_argument("--title", help="the report's title")
-    p.add_argument("--max-p95-ms", type=float, help="target: maximum p95 latency (ms)")
-    p.add_argument("--min-accuracy", type=float, help="target: minimum accuracy in %% (e.g. 85)")
-    p.add_argument("--max-usd-per-million", type=float, help="target: maximum $ per 1M requests")
-    p.add_argument("--batch-size", type=int, default=1, help="batch size for latency (default 1)")
-    p.add_argument(
-        "--options",
-        type=_options,
-        help="hardware to price on, comma-separated (default: c7i.2xlarge,g4dn.xlarge,"
-        "g6.xlarge,L4 (owned)); 'none' for no cost",
-    )
-    p.add_argument("--utilisation", type=float, help="average utilisation, 0 < U <= 1")
-    p.add_argument("--requests-per-day", type=float, help="requests per day")
-    p.set_defaults(func=cmd_report)
-    return p
-
-
 def _targets(args: argparse.Namespace):
-    from lib.compare.model import Targets
+    from lib.compare import Targets
 
     acc = args.min_accuracy
     if acc is not None:
@@ -67,7 +35,7 @@ def _targets(args: argparse.Namespace):
 
 
 def _assumptions(args: argparse.Namespace):
-    from lib.cost.model import CostAssumptions
+    from lib.cost.formulas import CostAssumptions
 
     changes = {}
     if getattr(args, "utilisation", None) is not None:
@@ -87,13 +55,45 @@ def _write(path: str, text: str) -> None:
         raise UserError(f"Cannot write {path}: {exc.strerror or exc}.") from None
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    """Write the report and exports. Bad input: one line on stderr, return 2."""
-    from lib.compare import model as compare
-    from lib.report import html as report
-    from lib.store import Store
+class ReportCommand(base.Command):
+    name = "report"
+    help = "write a self-contained HTML report (and CSV / JSON) of stored runs"
+    description = "Compare stored runs and write a report that opens offline in a browser."
 
-    try:
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        p = parser
+        p.add_argument(
+            "--run", action="append", required=True, metavar="ID", help="a run id (repeat for more)"
+        )
+        p.add_argument("--out", help="write the HTML report here, e.g. report.html")
+        p.add_argument("--csv", help="also write the comparison as CSV here")
+        p.add_argument("--json", help="also write runs, comparison and recommendation as JSON here")
+        add_store_argument(p)
+        p.add_argument("--title", help="the report's title")
+        p.add_argument("--max-p95-ms", type=float, help="target: maximum p95 latency (ms)")
+        p.add_argument(
+            "--min-accuracy", type=float, help="target: minimum accuracy in %% (e.g. 85)"
+        )
+        p.add_argument(
+            "--max-usd-per-million", type=float, help="target: maximum $ per 1M requests"
+        )
+        p.add_argument(
+            "--batch-size", type=int, default=1, help="batch size for latency (default 1)"
+        )
+        p.add_argument(
+            "--options",
+            type=str_list,
+            help="hardware to price on, comma-separated (default: c7i.2xlarge,g4dn.xlarge,"
+            "g6.xlarge,L4 (owned)); 'none' for no cost",
+        )
+        p.add_argument("--utilisation", type=float, help="average utilisation, 0 < U <= 1")
+        p.add_argument("--requests-per-day", type=float, help="requests per day")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from lib import compare
+        from lib.report import html as report
+        from lib.store import Store
+
         if not (args.out or args.csv or args.json):
             raise UserError("Say where to write: --out report.html, --csv or --json.")
         targets = _targets(args)
@@ -120,21 +120,23 @@ def cmd_report(args: argparse.Namespace) -> int:
                 rec = compare.recommend(df, targets)
                 _write(args.json, report.export_json(docs, df, rec, targets, a.to_dict()))
                 written.append(args.json)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {', '.join(written)}", file=sys.stderr)
-    return 0
+        print(f"wrote {', '.join(written)}", file=sys.stderr)
+        return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    from lib.cli.main import _Parser
+def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``report`` on ``subparsers`` (kept for callers of the old module API)."""
+    return ReportCommand().register(subparsers)
 
-    parser = _Parser(prog="python -m lib")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    add_report_parser(sub)
-    args = parser.parse_args(["report", *(argv if argv is not None else sys.argv[1:])])
-    return args.func(args)
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Run ``report`` on parsed ``args`` with the CLI's error handling (old module API)."""
+    return ReportCommand().invoke(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m lib.cli.report ARGS`` is ``python -m lib report ARGS``."""
+    return base.main([ReportCommand()], ["report", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

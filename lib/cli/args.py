@@ -1,0 +1,122 @@
+"""Argument helpers shared by the commands: list types, ``--store``, and the run-spec flags.
+
+Imports no command (and nothing heavy), so any command can use it without a cycle.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lib.errors import UserError
+
+if TYPE_CHECKING:
+    from lib.spec import RunSpec
+
+STORE_HELP = "SQLAlchemy URL of the store (default: SQLite in ~/.leanbench)"
+
+
+def int_list(text: str) -> list[int]:
+    """``"1,32"`` -> ``[1, 32]``; an argparse type (bad input is a one-line argument error)."""
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a comma-separated list of whole numbers"
+        ) from None
+
+
+def str_list(text: str) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]``."""
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def add_store_argument(parser: argparse.ArgumentParser, documented: bool = True) -> None:
+    """``--store URL``; ``documented=False`` leaves it without help text."""
+    parser.add_argument("--store", help=STORE_HELP if documented else None)
+
+
+def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags ``spec_from_args`` turns into a ``RunSpec`` (``--spec FILE`` or the rest)."""
+    p = parser
+    p.add_argument(
+        "--spec", help="a run spec JSON file (flags below override nothing; use one or the other)"
+    )
+    p.add_argument(
+        "--model", default="minilm-l6", help="minilm-l6, a local folder or a Hugging Face id"
+    )
+    p.add_argument(
+        "--dataset",
+        default="rotten-tomatoes",
+        help="rotten-tomatoes, bbc-news, tweets or a CSV/JSONL file",
+    )
+    p.add_argument("--text-column", help="text column of a CSV/JSONL dataset")
+    p.add_argument("--label-column", help="label column of a CSV/JSONL dataset")
+    p.add_argument(
+        "--variants", default="fp32,half,int8", help="comma-separated variants, e.g. fp32,half,int8"
+    )
+    p.add_argument("--train-limit", type=int, default=4000)
+    p.add_argument("--eval-limit", type=int, default=1000)
+    p.add_argument("--epochs", type=float, default=1.0, help="adaptation epochs")
+    p.add_argument("--batch-sizes", type=int_list, default=[1, 32])
+    p.add_argument("--seq-len", type=int, default=128)
+    p.add_argument(
+        "--sweep-seq-lens",
+        type=int_list,
+        default=[],
+        help="also time these sequence lengths at the smallest batch size, e.g. 32,64,256",
+    )
+    p.add_argument("--min-repeats", type=int, default=5)
+    p.add_argument("--min-seconds", type=float, default=2.0)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument(
+        "--paired-rounds",
+        type=int,
+        default=5,
+        help="rounds of interleaved variant/fp32 timing behind each speed-up (0: none)",
+    )
+    p.add_argument("--threads", type=int)
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    p.add_argument(
+        "--energy", action="store_true", help="also measure energy (codecarbon, offline)"
+    )
+    p.add_argument("--country", default="USA", help="ISO-3 country for carbon intensity (energy)")
+    p.add_argument("--name", default="")
+
+
+def spec_from_args(args: argparse.Namespace) -> RunSpec:
+    """The ``RunSpec`` the flags of ``add_spec_arguments`` describe; ``UserError`` if invalid."""
+    from lib.spec import AdaptSpec, DatasetSpec, MeasureSpec, ModelSpec, RunSpec
+
+    if args.spec:
+        path = Path(args.spec)
+        if not path.exists():
+            raise UserError(f"Spec file not found: {path}")
+        return RunSpec.from_json(path.read_text())
+    return RunSpec(
+        model=ModelSpec(args.model),
+        dataset=DatasetSpec(
+            args.dataset,
+            text_column=args.text_column,
+            label_column=args.label_column,
+            train_limit=args.train_limit,
+            eval_limit=args.eval_limit,
+        ),
+        variants=args.variants.split(","),
+        adapt=AdaptSpec(epochs=args.epochs),
+        measure=MeasureSpec(
+            batch_sizes=args.batch_sizes,
+            seq_len=args.seq_len,
+            sweep_seq_lens=args.sweep_seq_lens,
+            warmup=args.warmup,
+            min_repeats=args.min_repeats,
+            min_seconds=args.min_seconds,
+            paired_rounds=args.paired_rounds,
+            threads=args.threads,
+            device=args.device,
+            energy=args.energy,
+            country=args.country,
+        ),
+        name=args.name,
+    )
