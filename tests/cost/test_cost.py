@@ -15,22 +15,24 @@ from lib.cost.charts import (
     pareto_frontier,
     sensitivity_chart,
 )
-from lib.cost.model import (
+from lib.cost.formulas import (
     CostAssumptions,
     breakeven_months,
-    breakeven_table,
     capex_per_hour,
     carbon_intensity_g_per_kwh,
-    cost_table,
     energy_kwh_per_million_estimated,
     energy_kwh_per_million_measured,
     instances_needed,
     monthly_usd,
     owned_hourly,
     power_kw,
+    usd_per_million,
+)
+from lib.cost.table import (
+    breakeven_table,
+    cost_table,
     sensitivity_table,
     table_records,
-    usd_per_million,
 )
 from lib.errors import UserError
 from lib.format import format_months

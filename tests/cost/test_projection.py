@@ -7,7 +7,6 @@ from transformers import BertConfig, BertForSequenceClassification
 from lib.cost.projection import (
     DEFAULT_CALIBRATION,
     calibrate,
-    count_flops,
     cpu_matches,
     hardware_key,
     measurements_from_results,
@@ -18,6 +17,7 @@ from lib.cost.projection import (
     projection_error_summary,
 )
 from lib.errors import UserError
+from lib.measure.flops import count_flops
 
 PEAKS = {
     "accelerator_model": "X1",
@@ -138,3 +138,27 @@ def test_cpu_projection_scales_by_vcpus():
     p = project_cpu(m, 8, "c7i.2xlarge", latency_target_ms=100)
     assert p.throughput_per_s == pytest.approx(160.0) and p.throughput_source == "projected"
     assert "CPU model differs" in p.summary()
+
+
+def test_measurements_read_through_the_schema():
+    """A results file, its RunDocument and its dict give the same measurements; failed
+    variants are skipped and a file that is not a run document says what it needs."""
+    from pathlib import Path
+
+    from lib.schema import RunDocument
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "run-969b95f.json"
+    from_path = measurements_from_results(path)
+    assert [m.variant for m in from_path] == [
+        "fp32",
+        "int8",
+        "half",
+        "prune-structured:30",
+        "int8@ort",
+    ]
+    assert measurements_from_results(RunDocument.load_json(path)) == from_path
+    assert measurements_from_results(RunDocument.load_json(path).to_dict()) == from_path
+    assert all(m.run_id == "56b609f5f031" and m.flops_per_item for m in from_path)
+    assert set(from_path[0].latency_ms) == {1, 4}
+    with pytest.raises(UserError, match="'results' list"):
+        measurements_from_results({"nope": 1})

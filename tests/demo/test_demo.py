@@ -9,7 +9,7 @@ import pytest
 from lib.demo import story as demo
 from lib.errors import UserError
 from lib.store import Store
-from tests.test_compare import GPU_ENV, make_doc, result
+from tests.helpers.runs import GPU_ENV, make_doc, result
 
 
 @pytest.fixture

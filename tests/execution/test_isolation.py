@@ -1,7 +1,7 @@
 """Each variant runs in its own process: a crash, exit, kill or hang fails only that variant.
 
 The child process is real (``lib.execution.runner.run_isolated`` spawns ``lib.execution.variant_process.main``); the
-job's ``entry`` points it at a stand-in from ``tests/helpers_crash.py`` instead of the real
+job's ``entry`` points it at a stand-in from ``tests/helpers/crash.py`` instead of the real
 measurement, so the tests are fast and need no model.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from lib.execution import runner, variant_process
-from tests import helpers_crash
+from tests.helpers import crash as helpers_crash
 
 needs_entry_hook = pytest.mark.skipif(
     not hasattr(variant_process, "DEFAULT_ENTRY"),

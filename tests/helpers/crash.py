@@ -1,6 +1,6 @@
 """Stand-ins for ``lib.execution.variant_process.measure_variant``, run in the spawned variant process.
 
-A job's ``"entry": "tests.helpers_crash:<name>"`` points the child at one of these, so the
+A job's ``"entry": "tests.helpers.crash:<name>"`` points the child at one of these, so the
 isolation tests can make a variant raise, exit, die from a signal or hang, with no test hook in
 product code beyond the entry point itself.
 """

@@ -10,9 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.store import Store
-from tests.test_compare import GPU_ENV, make_doc, result
+from tests.helpers.runs import GPU_ENV, make_doc, result
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPARE = str(ROOT / "pages" / "compare.py")
 DEMO = str(ROOT / "pages" / "demo.py")
 

@@ -9,9 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.store import Store
-from tests.test_results_frame import sample
+from tests.helpers.results import sample
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGES = [
     "pages/home.py",
@@ -41,7 +41,7 @@ def errors(at: AppTest) -> str:
 
 
 def stored_run(status: str = "done", results: list[dict] | None = None) -> tuple[Store, str]:
-    from pages._common import default_draft
+    from lib.spec import default_spec_dict as default_draft
 
     store = Store()
     run_id = store.create_run(default_draft(), status=status)
@@ -152,7 +152,7 @@ def test_columns_missing_from_the_file_are_named():
     import pandas as pd
 
     from lib.errors import UserError
-    from pages._common import validate_columns
+    from lib.uploads import validate_columns
 
     frame = pd.DataFrame({"review": ["a", "b"], "stars": [1, 2]})
     with pytest.raises(UserError, match="no column 'text'.*review, stars"):
@@ -169,7 +169,8 @@ def test_guess_columns_and_int_lists():
     import pandas as pd
 
     from lib.errors import UserError
-    from pages._common import guess_columns, parse_int_list
+    from lib.spec import parse_int_list
+    from lib.uploads import guess_columns
 
     frame = pd.DataFrame({"id": [1, 2, 3], "body": ["long text here", "more", "x"], "y": [0, 1, 0]})
     assert guess_columns(frame) == ("body", "y")
@@ -272,7 +273,7 @@ def test_queued_run_says_it_waits_for_another():
 
 
 def test_run_page_blocks_start_on_bad_input():
-    from pages._common import default_draft
+    from lib.spec import default_spec_dict as default_draft
 
     draft = default_draft()
     draft["dataset"]["eval_limit"] = 0
@@ -318,7 +319,7 @@ def test_results_empty_state_points_to_the_default_run():
 # ------------------------------------------------------------------ no tracebacks
 def test_a_bug_in_a_page_is_a_friendly_error_box():
     def page():
-        from pages._common import guarded
+        from pages._ui import guarded
 
         def body():
             raise RuntimeError("disk on fire\nsecond line")
@@ -333,7 +334,7 @@ def test_a_bug_in_a_page_is_a_friendly_error_box():
 def test_a_user_error_in_a_page_is_its_message():
     def page():
         from lib.errors import UserError
-        from pages._common import guarded
+        from pages._ui import guarded
 
         def body():
             raise UserError("Batch sizes must be whole numbers above 0 (got -1).")

@@ -9,12 +9,12 @@ import json
 import pandas as pd
 import pytest
 
+from lib import compare as cmp
 from lib.cli.main import _Parser
 from lib.cli.report import add_report_parser, main
-from lib.compare import model as cmp
 from lib.report.html import build_report, export_csv, export_json
 from lib.store import Store
-from tests.test_compare import GPU_ENV, make_doc, result
+from tests.helpers.runs import GPU_ENV, make_doc, result
 
 EVIL = "<script>alert(1)</script>"
 

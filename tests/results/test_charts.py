@@ -7,7 +7,7 @@ import pytest
 
 from lib.results import charts
 from lib.results import frame as rf
-from tests.test_results_frame import sample
+from tests.helpers.results import sample
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from lib.errors import UserError
 from lib.runtimes import registry as runtimes
 from lib.runtimes.compile import CompiledPredictor, pad_to
 from lib.techniques import parse_variant
-from tests.tiny import bare_ctx as ctx
-from tests.tiny import tiny_classifier
+from tests.helpers.tiny import bare_ctx as ctx
+from tests.helpers.tiny import tiny_classifier
 
 
 def batch(rows, length, real=None):

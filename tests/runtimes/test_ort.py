@@ -9,9 +9,10 @@ import torch
 from lib.datasets import LabelledText
 from lib.errors import UserError
 from lib.runtimes import registry as runtimes
+from lib.runtimes.configs import Int8Request
 from lib.runtimes.ort import export_onnx, make_session, validation_batch
 from lib.techniques import BuildContext, apply_chain, parse_variant
-from tests.tiny import tiny_classifier
+from tests.helpers.tiny import tiny_classifier
 
 pytest.importorskip("onnxruntime")
 
@@ -114,7 +115,7 @@ def test_int8_per_channel_and_per_tensor_both_run(per_channel):
     model = tiny_classifier()
     c = ctx()
     c.precision = "int8"
-    c.notes["int8_pending"] = {"per_channel": per_channel}
+    c.pending_int8 = Int8Request(per_channel=per_channel)
     predictor = runtimes.runtimes()["ort"].prepare(model, c, shapes())
     kind = "per-channel" if per_channel else "per-tensor"
     assert predictor.notes["int8_backend"] == f"onnxruntime dynamic, {kind}"
@@ -135,11 +136,10 @@ def test_int8_per_channel_and_per_tensor_both_run(per_channel):
 def test_int8_at_ort_through_the_chain(text, kind):
     """The int8 step defers to ORT when the runtime is ort (see quantize.py)."""
     variant = parse_variant(text)
-    c = ctx()
-    c.notes["runtime"] = variant.runtime  # set by variant_process before the chain runs
+    c = ctx()  # apply_chain tells the steps the variant's runtime (ctx.runtime)
     model = apply_chain(tiny_classifier(), variant, c)
     assert c.precision == "int8"
-    assert c.notes["int8_pending"] == {"per_channel": kind == "per-channel"}
+    assert c.pending_int8 == Int8Request(per_channel=kind == "per-channel")
     predictor = runtimes.runtimes()[variant.runtime].prepare(model, c, shapes())
     assert predictor.notes["int8_backend"] == f"onnxruntime dynamic, {kind}"
     assert predictor(shapes()[1]).shape == (4, 2)
@@ -148,7 +148,6 @@ def test_int8_at_ort_through_the_chain(text, kind):
 def test_torchao_int8_at_ort_is_refused_clearly():
     variant = parse_variant("int8:torchao@ort")
     c = ctx()
-    c.notes["runtime"] = variant.runtime
     with pytest.raises(UserError, match="cannot be served with '@ort'"):
         apply_chain(tiny_classifier(), variant, c)
 

@@ -11,7 +11,7 @@ from lib.errors import UserError
 from lib.techniques import apply_chain, parse_variant
 from lib.techniques.distill import kept_layers, make_student
 from lib.training.loop import distillation_loss, teacher_logits, train
-from tests.tiny import (  # noqa: F401 (one_thread: autouse fixture)
+from tests.helpers.tiny import (  # noqa: F401 (one_thread: autouse fixture)
     logits,
     make_ctx,
     one_thread,

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from lib.errors import UserError
-from lib.models import pruned as pruned_io
+from lib.models import checkpoint as pruned_io
 from lib.techniques import apply_chain, parse_variant
 from lib.techniques.prune import kept_counts
-from tests.tiny import logits, make_ctx, one_thread, tiny_model  # noqa: F401 (one_thread: autouse fixture)
+from tests.helpers.tiny import logits, make_ctx, one_thread, tiny_model  # noqa: F401 (one_thread: autouse fixture)
 
 
 def test_kept_counts_keep_one_head_and_align():

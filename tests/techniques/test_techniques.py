@@ -4,8 +4,8 @@ import torch
 from lib.errors import UserError
 from lib.measure.latency import count_params, serialized_size_mb
 from lib.techniques import apply_chain, parse_variant, techniques
-from tests.tiny import bare_ctx as ctx
-from tests.tiny import tiny_classifier
+from tests.helpers.tiny import bare_ctx as ctx
+from tests.helpers.tiny import tiny_classifier
 
 
 def test_registry_has_the_spine_techniques_with_plain_language():
