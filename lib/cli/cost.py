@@ -122,13 +122,3 @@ class CostCommand(Command):
         if warning:
             print(f"Note: {warning}")
         return 0
-
-
-def add_cost_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``cost`` on ``subparsers`` (kept for callers of the old module API)."""
-    return CostCommand().register(subparsers)
-
-
-def cmd_cost(args: argparse.Namespace) -> int:
-    """Run ``cost`` on parsed ``args`` with the CLI's error handling (old module API)."""
-    return CostCommand().invoke(args)

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 from lib.cli import base
 from lib.cli.base import Command
-from lib.cli.base import Parser as _Parser  # noqa: F401  (the old name; tests use it)
 from lib.cli.cost import CostCommand
 from lib.cli.report import ReportCommand
 from lib.cli.run import RunCommand

@@ -124,16 +124,6 @@ class ReportCommand(base.Command):
         return 0
 
 
-def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``report`` on ``subparsers`` (kept for callers of the old module API)."""
-    return ReportCommand().register(subparsers)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """Run ``report`` on parsed ``args`` with the CLI's error handling (old module API)."""
-    return ReportCommand().invoke(args)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m lib.cli.report ARGS`` is ``python -m lib report ARGS``."""
     return base.main([ReportCommand()], ["report", *(sys.argv[1:] if argv is None else argv)])

@@ -25,6 +25,7 @@ from lib.format import is_missing, num
 from lib.measure.environment import hardware_label
 from lib.measure.stats import is_significant
 from lib.results.frame import BASELINE, to_frame
+from lib.schema import RunDocument
 
 if TYPE_CHECKING:
     from lib.compare.targets import Targets
@@ -82,9 +83,10 @@ def gather(run_docs: list[dict], baseline: str = BASELINE) -> pd.DataFrame:
     are against that run's own ``baseline`` variant."""
     frames = []
     for doc in run_docs:
-        if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
-            raise UserError("A run document must be a dict with a 'results' list.")
-        results = [r for r in doc["results"] if isinstance(r, dict)]
+        try:
+            results = RunDocument.from_dict(doc).results
+        except UserError:
+            raise UserError("A run document must be a dict with a 'results' list.") from None
         if not results:
             continue
         frame = to_frame(results, baseline)

@@ -20,6 +20,7 @@ import pandas as pd
 from lib import compare as cmp
 from lib.errors import UserError
 from lib.format import fmt_usd
+from lib.schema import RunDocument
 
 QUESTION = (
     "If we make this model smaller or faster, what do we lose in accuracy, what do we gain in "
@@ -164,8 +165,8 @@ def _setup_pairs(doc: dict) -> list[tuple[str, Any]]:
     spec = doc.get("spec") or {}
     m, d, ms = spec.get("model") or {}, spec.get("dataset") or {}, spec.get("measure") or {}
     variants = spec.get("variants") or [r.get("variant") for r in doc.get("results", [])]
-    results = doc.get("results") or []
-    n_eval = next((r.get("n_eval") for r in results if r.get("n_eval")), None)
+    results = RunDocument.from_dict(doc).results
+    n_eval = next((r.n_eval for r in results if r.n_eval), None)
     pairs = [
         ("Run", f"{doc.get('name') or '(unnamed)'} — id {doc.get('run_id')}"),
         ("Status", doc.get("status", "")),

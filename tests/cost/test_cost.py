@@ -1,12 +1,11 @@
 """The cost model against hand-computed examples, the cost table, the charts and the CLI."""
 
-import argparse
 import json
 import math
 
 import pytest
 
-from lib.cli.cost import add_cost_parser, cmd_cost
+from lib.cli.main import main as cli_main
 from lib.cost.catalog import load_catalog, merge_rows
 from lib.cost.charts import (
     accuracy_cost_chart,
@@ -285,10 +284,7 @@ def test_pareto_frontier():
 
 
 def _cli(argv):
-    parser = argparse.ArgumentParser()
-    add_cost_parser(parser.add_subparsers())
-    args = parser.parse_args(["cost", *argv])
-    return cmd_cost(args)
+    return cli_main(["cost", *argv])
 
 
 def test_cli_json(tmp_path, capsys):

@@ -3,15 +3,14 @@ network; the ``report`` command writes it (and CSV / JSON) and says no in one li
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pandas as pd
 import pytest
 
 from lib import compare as cmp
-from lib.cli.main import _Parser
-from lib.cli.report import add_report_parser, main
+from lib.cli.main import main as cli_main
+from lib.cli.report import main
 from lib.report.html import build_report, export_csv, export_json
 from lib.store import Store
 from tests.helpers.runs import GPU_ENV, make_doc, result
@@ -109,12 +108,7 @@ def stored(tmp_path) -> tuple[str, str]:
 
 
 def run_cli(*argv: str) -> int:
-    parser = _Parser(prog="python -m lib")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    add_report_parser(sub)
-    args = parser.parse_args(list(argv))
-    assert isinstance(args, argparse.Namespace)
-    return args.func(args)
+    return cli_main(list(argv))
 
 
 def test_cli_writes_report_csv_and_json(stored, tmp_path, capsys):
