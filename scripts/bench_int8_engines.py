@@ -1,20 +1,16 @@
 """Time torch's dynamic int8 against fp32 on the built-in model, in interleaved rounds.
 
-    .venv/bin/python scripts/bench_int8_engines.py
+    .venv/bin/python -m scripts.bench_int8_engines      (from the repository root)
 
 Interleaving (fp32, then each quantized engine, round after round) keeps a drifting machine
 from favouring whichever variant ran last. Prints the median ms per batch and the speed-up.
 """
 
 import statistics
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lib.models import load as models  # noqa: E402
 from lib.paths import asset_path  # noqa: E402

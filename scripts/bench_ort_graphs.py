@@ -1,6 +1,6 @@
 """Time ONNX Runtime graph and session options against torch eager fp32, in interleaved rounds.
 
-    .venv/bin/python scripts/bench_ort_graphs.py
+    .venv/bin/python -m scripts.bench_ort_graphs      (from the repository root)
 
 What docs/runtimes.md quotes for "offline transformer fusions" and "spinning": the adapted
 built-in model (from the cache a default run leaves in the data folder, else the raw built-in
@@ -13,14 +13,11 @@ the rounds and the speed-up against torch.
 """
 
 import statistics
-import sys
 import tempfile
 import warnings
 from pathlib import Path
 
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lib import datasets  # noqa: E402
 from lib.measure import latency as measure

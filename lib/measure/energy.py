@@ -304,10 +304,8 @@ def _cpu_text(cpu: dict[str, Any]) -> str:
 
 
 def _is_per_thread_default(tdp: float, threads: int) -> bool:
-    try:
-        from codecarbon.core.cpu import DEFAULT_POWER_PER_CORE
-    except ImportError:  # pragma: no cover - older codecarbon
-        DEFAULT_POWER_PER_CORE = 4
+    from codecarbon.core.cpu import DEFAULT_POWER_PER_CORE
+
     return abs(float(tdp) - threads * DEFAULT_POWER_PER_CORE) < 1e-9
 
 

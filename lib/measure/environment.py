@@ -54,10 +54,8 @@ def cpu_model_and_flags() -> tuple[str, list[str]]:
 
 
 def gpu_info() -> dict:
-    try:
-        import torch
-    except ImportError:
-        return {}
+    import torch
+
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)
         info = {
