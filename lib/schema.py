@@ -113,6 +113,13 @@ def _float_map(value: Any) -> dict[str, float | None]:
     return {str(k): _float(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
 
 
+def _object(value: Any) -> dict[str, Any] | None:
+    """A JSON object as it is (a dict), anything else as None."""
+    return (
+        value if isinstance(value, dict) else (dict(value) if isinstance(value, Mapping) else None)
+    )
+
+
 def _records(cls: type[Record]) -> Callable[[Any], dict[str, Any]]:
     def read(value: Any) -> dict[str, Any]:
         if not isinstance(value, Mapping):
@@ -310,7 +317,7 @@ class VariantResult(Record):
 
     Fields in the order the runner writes them; those after ``speedup_paired`` are present only
     when they apply (energy when measured, the accuracy test and expectations once the baseline
-    is known, ``error`` on a failure)."""
+    is known, ``error`` on a failure, ``load_test`` when the run load-tested its variants)."""
 
     WHAT: ClassVar[str] = "A variant result"
 
@@ -363,6 +370,9 @@ class VariantResult(Record):
     expectations: Any = _spec(_any, factory=list)  # lib.measure.expectations, as dicts
     speedup_vs_baseline: float | None = _spec(_float)
     expectation_check: Any = _spec(_any)
+    # serving under load (lib.serving.variant.load_test): goodput at the SLO, LoadGen's three
+    # scenarios, the latency breakdown, the simulation; absent unless the run asked for it
+    load_test: dict[str, Any] | None = _spec(_object)
 
     @property
     def ok(self) -> bool:

@@ -137,6 +137,113 @@ class MeasureSpec:
             )
 
 
+# ------------------------------------------------------------------ the load test (issue 12)
+TOKENIZERS = ("fast", "slow")
+# LoadGen reports latency at these percentiles only, so an SLO can be checked against its own
+# figures at no other.
+PERCENTILES = (50.0, 90.0, 95.0, 97.0, 99.0, 99.9)
+# MLPerf Inference's rule for a result that counts: every scenario runs at least 600 s.
+MLPERF_MIN_SECONDS = 600.0
+# LoadGen runs in a load test besides the Server points: SingleStream and Offline.
+_FIXED_RUNS = 2
+# The time-out allows this many times the runs' planned length (a run also waits for its
+# minimum query count, and a slow variant overshoots), plus a fixed allowance for the warm-up,
+# tokenizing the texts and the simulation.
+_BUDGET_FACTOR = 3.0
+_BUDGET_EXTRA_S = 120.0
+
+
+@dataclass
+class LoadTestSpec:
+    """A load test of one variant.
+
+    The defaults fit a load test in about a minute per variant on two CPU cores: 5 s points,
+    long enough for LoadGen's statistics at the query rates a small encoder reaches there
+    (hundreds of queries per point), and at most 8 Server points, enough for the bisection to
+    bracket goodput within 5% of peak throughput. ``mlperf_minimum`` runs every scenario for
+    MLPerf's own 600 s instead (about 100 minutes per variant).
+    """
+
+    slo_ms: float = 100.0  # the latency bound at ``percentile``
+    percentile: float = 99.0
+    tokenizer: str = "fast"  # "fast": the Rust tokenizer; "slow": the Python one
+    max_batch: int = 32
+    max_delay_ms: float = 5.0  # how long the oldest request may wait for a batch to fill
+    max_length: int | None = None  # truncation; None: the model's maximum
+    point_seconds: float = 5.0  # the length of each LoadGen run (min_duration_ms)
+    min_queries: int = 100  # each run also issues at least this many queries
+    max_points: int = 8  # Server points the goodput search may spend
+    tolerance: float = 0.05  # stop when the bracket is this narrow, relative to its top
+    mlperf_minimum: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.slo_ms = _positive_number("slo_ms", self.slo_ms)
+        self.percentile = float(_number("percentile", self.percentile))
+        if self.percentile not in PERCENTILES:
+            allowed = ", ".join(f"{p:g}" for p in PERCENTILES)
+            raise UserError(
+                f"percentile {self.percentile:g} is not one LoadGen reports: use one of {allowed}."
+            )
+        if self.tokenizer not in TOKENIZERS:
+            raise UserError(
+                f"tokenizer must be 'fast' (Rust) or 'slow' (Python), not {self.tokenizer!r}."
+            )
+        self.max_batch = _integer("max_batch", self.max_batch)
+        if self.max_batch < 1:
+            raise UserError(
+                f"max_batch must be at least 1 (1 turns batching off), not {self.max_batch}."
+            )
+        self.max_delay_ms = float(_number("max_delay_ms", self.max_delay_ms))
+        if self.max_delay_ms < 0:
+            raise UserError(f"max_delay_ms cannot be negative, got {self.max_delay_ms:g}.")
+        if self.max_length is not None:
+            self.max_length = _integer("max_length", self.max_length)
+            if self.max_length < 2:
+                raise UserError(f"max_length must be at least 2 tokens, not {self.max_length}.")
+        self.point_seconds = _positive_number("point_seconds", self.point_seconds)
+        self.min_queries = _integer("min_queries", self.min_queries)
+        if self.min_queries < 1:
+            raise UserError(f"min_queries must be at least 1, not {self.min_queries}.")
+        self.max_points = _integer("max_points", self.max_points)
+        if self.max_points < 1:
+            raise UserError(f"max_points must be at least 1, not {self.max_points}.")
+        self.tolerance = _positive_number("tolerance", self.tolerance)
+        if self.tolerance >= 1:
+            raise UserError(f"tolerance is a fraction below 1, not {self.tolerance:g}.")
+        if not isinstance(self.mlperf_minimum, bool):
+            raise UserError(f"mlperf_minimum must be true or false, not {self.mlperf_minimum!r}.")
+        self.seed = _integer("seed", self.seed)
+
+    @property
+    def duration_s(self) -> float:
+        """How long each LoadGen run lasts at least."""
+        return MLPERF_MIN_SECONDS if self.mlperf_minimum else self.point_seconds
+
+    @property
+    def planned_s(self) -> float:
+        """The LoadGen runs' planned length: SingleStream, Offline and every Server point."""
+        return (_FIXED_RUNS + self.max_points) * self.duration_s
+
+    @property
+    def time_budget_s(self) -> float:
+        """What a variant's time-out is extended by when it is load-tested."""
+        return _BUDGET_FACTOR * self.planned_s + _BUDGET_EXTRA_S
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoadTestSpec:
+        if not isinstance(data, dict):
+            raise UserError("The load test settings must be a JSON object.")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UserError(f"Unknown load test setting(s): {', '.join(unknown)}.")
+        return cls(**data)
+
+
 @dataclass
 class RunSpec:
     """A whole benchmark: one model on one dataset, several variants, one way of measuring."""
@@ -147,10 +254,15 @@ class RunSpec:
     adapt: AdaptSpec = field(default_factory=AdaptSpec)
     measure: MeasureSpec = field(default_factory=MeasureSpec)
     name: str = ""
+    load_test: LoadTestSpec | None = None  # None: no load test (issue 12)
 
     def __post_init__(self) -> None:
         from lib.techniques.grammar import parse_variant  # the syntax alone: no torch
 
+        if isinstance(self.load_test, dict):
+            self.load_test = LoadTestSpec.from_dict(self.load_test)
+        if self.load_test is not None and not isinstance(self.load_test, LoadTestSpec):
+            raise UserError("'load_test' in run spec must be an object or null.")
         self.variants = [v.strip() for v in self.variants if v and v.strip()]
         if not self.variants:
             raise UserError("Pick at least one variant (e.g. fp32,half,int8).")
@@ -181,6 +293,8 @@ class RunSpec:
         for key, value in data.items():
             if key in parts:
                 kwargs[key] = _build(parts[key], value, key)
+            elif key == "load_test":  # absent from specs older than issue 12: no load test
+                kwargs[key] = None if value is None else LoadTestSpec.from_dict(value)
             elif key in ("variants", "name"):
                 kwargs[key] = value
             else:
@@ -214,6 +328,29 @@ def _positive(what: str, value: Any) -> None:
         raise UserError(f"The {what} must be a whole number above 0 (got {value}).")
 
 
+def _number(name: str, value: Any) -> float | int:
+    # bool is an int to Python, but "slo_ms: true" is a mistake, not 1 ms.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UserError(f"{name} must be a number, not {value!r}.")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise UserError(f"{name} must be a finite number, not {value!r}.")
+    return value
+
+
+def _positive_number(name: str, value: Any) -> float:
+    value = float(_number(name, value))
+    if value <= 0:
+        raise UserError(f"{name} must be above 0, not {value:g}.")
+    return value
+
+
+def _integer(name: str, value: Any) -> int:
+    value = _number(name, value)
+    if int(value) != value:
+        raise UserError(f"{name} must be a whole number, not {value!r}.")
+    return int(value)
+
+
 # ------------------------------------------------------------------ specs for people (pages)
 def default_spec_dict() -> dict[str, Any]:
     """The default run as a plain dict (built without importing torch: RunSpec's check of the
@@ -228,6 +365,7 @@ def default_spec_dict() -> dict[str, Any]:
         "adapt": asdict(AdaptSpec()),
         "measure": asdict(MeasureSpec()),
         "name": "",
+        "load_test": None,
     }
 
 
@@ -282,4 +420,22 @@ def spec_lines(spec: dict[str, Any], upload_name: str | None = None) -> list[tup
             else "fp32 p50 ÷ variant p50 (no paired rounds)",
         ),
         ("Energy", f"on ({ms.get('country')})" if ms.get("energy") else "off"),
+        *_load_test_lines(spec.get("load_test")),
+    ]
+
+
+def _load_test_lines(load_test: Any) -> list[tuple[str, str]]:
+    """The load test's line, only when the spec asks for one (older specs have no key)."""
+    if not isinstance(load_test, dict):
+        return []
+    lt = {**LoadTestSpec().to_dict(), **load_test}
+    length = "MLPerf's 600 s" if lt["mlperf_minimum"] else f"{lt['point_seconds']:g} s"
+    return [
+        (
+            "Load test",
+            f"goodput at p{lt['percentile']:g} ≤ {lt['slo_ms']:g} ms · {lt['tokenizer']} "
+            f"tokenizer · batches up to {lt['max_batch']}, waiting up to "
+            f"{lt['max_delay_ms']:g} ms · {length} per LoadGen run, "
+            f"up to {lt['max_points']} Server points",
+        )
     ]

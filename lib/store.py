@@ -133,6 +133,27 @@ class Store:
                 )
             )
 
+    def update_result(self, run_id: str, variant: str, values: dict[str, Any]) -> dict:
+        """Set ``values`` (top-level keys) in the stored result of ``variant`` in run ``run_id``,
+        in place: its other keys, its position and every other result stay as they were. A later
+        measurement added to a finished run (``load_test``) lands this way. Returns the new data;
+        ``UserError`` when the run has no result for that variant."""
+        with self.engine.begin() as c:
+            row = (
+                c.execute(
+                    results.select()
+                    .where(results.c.run_id == run_id, results.c.variant == variant)
+                    .order_by(results.c.id.desc())
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise UserError(f"Run '{run_id}' has no result for variant '{variant}'.")
+            data = {**row["data"], **values}  # a new object: SQLAlchemy writes JSON on assignment
+            c.execute(results.update().where(results.c.id == row["id"]).values(data=data))
+        return data
+
     # ---------------------------------------------------------- reading
     def get_run(self, run_id: str) -> dict | None:
         with self.engine.connect() as c:

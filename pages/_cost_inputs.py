@@ -197,3 +197,24 @@ def catalogue_editor(box) -> Catalog:
             st.dataframe(catalog.peaks, hide_index=True, width="stretch", height=280)
             st.caption("Peaks are replaced by uploading a hardware_peaks.csv.")
     return catalog
+
+
+def basis_section(table, docs: list[dict]) -> None:
+    """What the rows are costed on (goodput at the SLO or peak throughput) and how far apart the
+    two come out, the rows not priced and why, and goodput with $ per 1M at the SLO; nothing
+    when the cost table does not say. (The table above has each row's basis and ratio.)"""
+    from lib.serving import charts, frames
+
+    if not frames.has_basis(table):
+        return
+    summary = frames.basis_summary(table)
+    if summary:
+        st.caption(summary)
+    lines = frames.not_applicable_lines(table)
+    if lines:
+        with st.expander(f"{len(lines)} row(s) not priced, and why"):
+            st.markdown("\n".join(f"- {line}" for line in lines))
+    results = (docs[0].get("results") or []) if docs else []  # the run being costed
+    if frames.has_load_test(results):
+        fig = charts.goodput_chart(frames.goodput_frame(results), table)
+        st.plotly_chart(fig, width="stretch", key="cost_goodput")

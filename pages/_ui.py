@@ -128,7 +128,7 @@ def reset_draft() -> None:
     st.session_state["draft"] = default_spec_dict()
     st.session_state["problems"] = {}
     for key in list(st.session_state.keys()):
-        if str(key).startswith(("md_", "tq_")):
+        if str(key).startswith(("md_", "tq_", "run_lt_")):
             del st.session_state[key]
 
 

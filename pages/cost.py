@@ -267,6 +267,7 @@ def main() -> None:
         st.subheader("Every variant on every chosen option")
         shown = explain.display_table(table, pricing)
         st.dataframe(shown, hide_index=True, width="stretch", column_config=TABLE_CONFIG)
+        inputs.basis_section(ans.priced(table, pricing), docs)
         st.download_button(
             "Download the full table (CSV, every input column)",
             explain.download_csv(table),

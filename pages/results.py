@@ -9,6 +9,7 @@ import streamlit as st
 
 from lib.execution.runs import ACTIVE, run_label, run_title, when
 from lib.results import summary
+from pages._serving import serving_section
 from pages._ui import MODEL_DATA, RUN, get_store, guarded, start_default_run
 
 
@@ -107,6 +108,8 @@ def main() -> None:
                 st.plotly_chart(
                     charts.latency_vs_length(by_length), width="stretch", key="chart_len"
                 )
+
+    serving_section(results)
 
     # ---- the table
     st.subheader("Every variant")

@@ -14,6 +14,7 @@ from lib.execution.runs import ACTIVE, active_run, run_label, run_title, runs_ta
 from lib.results import progress as run_progress
 from lib.schema import FINISHED
 from lib.spec import default_spec_dict, spec_lines
+from pages._serving import load_test_controls
 from pages._ui import (
     MODEL_DATA,
     RESULTS,
@@ -75,16 +76,17 @@ def main() -> None:
 
 
 def _setup(store) -> None:
+    st.subheader("What will run")
+    lines = st.container()
+    load_test_controls()  # before the lines are written, so they show its latest choice
     d = draft()
     is_default = d == default_spec_dict()
-    st.subheader("What will run")
-    st.markdown(
+    lines.markdown(
         "  \n".join(
             f"**{label}:** {value}"
             for label, value in spec_lines(d, st.session_state.get("upload_name"))
         )
     )
-
     spec, blockers = None, []
     for section, message in problems().items():
         blockers.append((message, PROBLEM_PAGE.get(section, MODEL_DATA)))

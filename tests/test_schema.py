@@ -237,3 +237,23 @@ def test_baseline_is_defined_once():
     from lib.results import advice
 
     assert rf.BASELINE is schema.BASELINE and advice.BASELINE_CHAIN is schema.BASELINE
+
+
+def test_a_load_test_round_trips_and_old_results_have_none():
+    load_test = {
+        "slo_ms": 100.0,
+        "goodput_qps": 812.5,
+        "server_points": [{"target_qps": 800.0, "p99_ms": 61.2, "valid": True}],
+        "breakdown_ms": {"queue": 1.0, "tokenize": 0.4, "model": 3.1},
+        "note": None,
+    }
+    raw = {"variant": "int8", "status": "ok", "load_test": load_test, "accuracy": 0.9}
+    r = VariantResult.from_dict(raw)
+    assert r.load_test == load_test and r.has("load_test")
+    assert r.to_dict() == raw and list(r.to_dict()) == list(raw)
+    old = VariantResult.from_dict({"variant": "fp32", "accuracy": 0.9})
+    assert old.load_test is None and "load_test" not in old.to_dict()
+    assert VariantResult.from_dict({"load_test": "garbage"}).load_test is None
+    built = VariantResult(variant="fp32")
+    built.load_test = load_test
+    assert built.to_dict() == {"variant": "fp32", "load_test": load_test}

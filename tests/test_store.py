@@ -98,3 +98,23 @@ def test_bad_store_urls_are_user_errors(tmp_path):
         Store("nosuchdialect://x")
     with pytest.raises(UserError, match="Cannot open the store"):
         Store(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+
+
+def test_a_result_is_updated_in_place_and_the_others_stay(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    run_id = store.create_run({"variants": ["fp32", "int8"]}, status="done")
+    fp32 = {"variant": "fp32", "status": "ok", "accuracy": 0.9}
+    int8 = {"variant": "int8", "status": "ok", "accuracy": 0.88, "load_test": {"slo_ms": 50.0}}
+    store.add_result(run_id, 0, fp32)
+    store.add_result(run_id, 1, int8)
+    other = store.create_run({"variants": ["int8"]}, status="done")
+    store.add_result(other, 0, dict(int8))
+
+    new = store.update_result(run_id, "int8", {"load_test": {"slo_ms": 100.0}})
+    assert new == {**int8, "load_test": {"slo_ms": 100.0}}
+    assert store.results_for(run_id) == [fp32, new]  # position kept, fp32 untouched
+    assert store.results_for(other) == [int8]  # another run's result untouched
+    store.update_result(run_id, "fp32", {"load_test": {"slo_ms": 20.0}})
+    assert store.results_for(run_id)[0] == {**fp32, "load_test": {"slo_ms": 20.0}}
+    with pytest.raises(UserError, match="no result for variant 'half'"):
+        store.update_result(run_id, "half", {"load_test": {}})

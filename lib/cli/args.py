@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from lib.errors import UserError
 
 if TYPE_CHECKING:
-    from lib.spec import RunSpec
+    from lib.spec import LoadTestSpec, RunSpec
 
 STORE_HELP = "SQLAlchemy URL of the store (default: SQLite in ~/.leanbench)"
 
@@ -85,15 +85,95 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--name", default="")
 
 
+# The load test's flags, by argparse dest: each is the LoadTestSpec field of that name. Defaults are None here, LoadTestSpec's own when a
+# flag is not given (the SLO's is 100 ms), so building the parser imports nothing.
+LOAD_TEST_FLAGS = (
+    "slo_ms",
+    "percentile",
+    "tokenizer",
+    "max_batch",
+    "max_delay_ms",
+    "max_length",
+    "point_seconds",
+    "min_queries",
+    "max_points",
+    "mlperf_minimum",
+)
+
+
+def add_load_test_arguments(parser: argparse.ArgumentParser, switch: bool = True) -> None:
+    """The load test's flags (``load_test_from_args``); ``switch`` adds ``--load-test`` that
+    turns it on (``run``), without it the command always load-tests (``load-test``)."""
+    g = parser.add_argument_group("load test (MLPerf LoadGen: goodput at a latency SLO)")
+    if switch:
+        g.add_argument(
+            "--load-test",
+            action="store_true",
+            help="also load-test each variant: SingleStream, Offline and Server at rising QPS, "
+            "goodput under --slo-ms",
+        )
+    g.add_argument("--slo-ms", type=float, help="the latency SLO in ms (default 100)")
+    g.add_argument(
+        "--percentile",
+        type=float,
+        help="the SLO's percentile: 50, 90, 95, 97, 99 (default) or 99.9",
+    )
+    g.add_argument(
+        "--tokenizer",
+        choices=("fast", "slow"),
+        help="tokenize with the fast Rust tokenizer (default) or the slow Python one",
+    )
+    g.add_argument("--max-batch", type=int, help="the dynamic batcher's largest batch (default 32)")
+    g.add_argument(
+        "--max-delay-ms",
+        type=float,
+        help="how long the oldest request waits for a batch to fill (default 5)",
+    )
+    g.add_argument("--max-length", type=int, help="truncate queries at this many tokens")
+    g.add_argument(
+        "--point-seconds", type=float, help="length of each LoadGen run in s (default 5)"
+    )
+    g.add_argument("--min-queries", type=int, help="queries each LoadGen run issues at least (100)")
+    g.add_argument(
+        "--max-points", type=int, help="Server QPS points the goodput search may run (default 8)"
+    )
+    g.add_argument(
+        "--mlperf-minimum",
+        action="store_true",
+        default=None,
+        help="run every scenario for MLPerf's 600 s (about 100 min per variant)",
+    )
+
+
+def load_test_from_args(args: argparse.Namespace) -> LoadTestSpec | None:
+    """The ``LoadTestSpec`` of the load-test flags; None when ``--load-test`` exists and is off
+    (a load-test setting without it is a ``UserError``). ``UserError`` for a bad setting."""
+    from lib.spec import LoadTestSpec
+
+    given = {f: getattr(args, f) for f in LOAD_TEST_FLAGS if getattr(args, f, None) is not None}
+    if hasattr(args, "load_test") and not args.load_test:
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise UserError(f"{flags}: load-test settings; add --load-test to run the load test.")
+        return None
+    return LoadTestSpec(**given)
+
+
 def spec_from_args(args: argparse.Namespace) -> RunSpec:
-    """The ``RunSpec`` the flags of ``add_spec_arguments`` describe; ``UserError`` if invalid."""
+    """The ``RunSpec`` the flags of ``add_spec_arguments`` describe; ``UserError`` if invalid.
+    With ``add_load_test_arguments`` too, ``--load-test`` sets its ``load_test`` (over a
+    ``--spec`` file's as well)."""
     from lib.spec import AdaptSpec, DatasetSpec, MeasureSpec, ModelSpec, RunSpec
 
+    load_test = load_test_from_args(args) if hasattr(args, "load_test") else None
     if args.spec:
         path = Path(args.spec)
         if not path.exists():
             raise UserError(f"Spec file not found: {path}")
-        return RunSpec.from_json(path.read_text())
+        spec = RunSpec.from_json(path.read_text())
+        if load_test is not None:
+            spec.load_test = load_test
+        return spec
     return RunSpec(
         model=ModelSpec(args.model),
         dataset=DatasetSpec(
@@ -119,4 +199,5 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
             country=args.country,
         ),
         name=args.name,
+        load_test=load_test,
     )

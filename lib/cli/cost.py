@@ -19,10 +19,14 @@ if TYPE_CHECKING:
 TABLE_COLUMNS = [
     ("variant", "variant"),
     ("option", "hardware"),
+    ("basis", "basis"),
     ("throughput_source", "source"),
     ("throughput_per_s", "inf/s"),
+    ("goodput_qps", "goodput"),
     ("hourly_usd", "$/h"),
     ("usd_per_million", "$/1M"),
+    ("usd_per_million_peak", "$/1M peak"),
+    ("cost_ratio_vs_peak", "x peak"),
     ("usd_per_million_commit_3y", "$/1M 3y"),
     ("usd_per_million_spot", "$/1M spot"),
     ("instances_needed", "n"),
@@ -42,11 +46,13 @@ ASSUMPTION_FLAGS = {
 }
 
 
-def _cell(value: Any, column: str) -> str:  # a pandas cell: a number, a string or None
+def _cell(value: Any, column: str, applicable: Any = True) -> str:  # a number, a string or None
     from lib.format import format_months
 
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if column == "usd_per_million" and applicable is False:
+        return "n/a"
     if column == "breakeven_months":
         return format_months(value)
     if isinstance(value, float):
@@ -61,7 +67,7 @@ def format_table(table: pd.DataFrame) -> str:
     header = [label for _, label in TABLE_COLUMNS]
     lines = []
     for _, r in table.iterrows():
-        lines.append([_cell(r.get(c), c) for c, _ in TABLE_COLUMNS])
+        lines.append([_cell(r.get(c), c, r.get("applicable", True)) for c, _ in TABLE_COLUMNS])
     widths = [max(len(h), *(len(row[i]) for row in lines)) for i, h in enumerate(header)]
     fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
     return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *(fmt(c) for c in lines)])
@@ -113,6 +119,14 @@ class CostCommand(Command):
             "\nprojected = no run on that hardware (--json shows the assumptions); "
             "break-even is vs the cheapest cloud option, on-demand."
         )
+        if (table["basis"] == "goodput").any():
+            print(
+                "basis goodput = $/1M from the load test's goodput (highest QPS meeting the "
+                "SLO), no utilisation; '$/1M peak' = peak throughput (offline) x utilisation, "
+                "'x peak' = their ratio."
+            )
+        for _, r in table[~table["applicable"].astype(bool)].iterrows():
+            print(f"n/a: {r['variant']} on {r['option']}: {r['reason']}")
         print(
             f"Utilisation {assumptions.utilisation:g}, {assumptions.requests_per_day:,.0f} "
             f"requests/day, peak x{assumptions.peak_to_average:g}, "

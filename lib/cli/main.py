@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from lib.cli import base
 from lib.cli.base import Command
 from lib.cli.cost import CostCommand
+from lib.cli.load_test import LoadTestCommand
 from lib.cli.report import ReportCommand
 from lib.cli.run import RunCommand
 from lib.cli.runs import RunsCommand
@@ -25,6 +26,7 @@ from lib.cli.worker import WorkerCommand
 # In --help order.
 COMMANDS: list[Command] = [
     RunCommand(),
+    LoadTestCommand(),
     WorkerCommand(),
     ShowCommand(),
     RunsCommand(),

@@ -2,6 +2,9 @@
 
     python -m lib run --model minilm-l6 --dataset rotten-tomatoes --variants fp32,half,int8 \
         --eval-limit 500 --batch-sizes 1,32 --seq-len 128 --out results.json
+
+``--load-test`` also load-tests each variant (``--slo-ms``, ``--tokenizer``, ...: see
+``lib.cli.args.add_load_test_arguments``); its results land under each result's ``load_test``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,12 @@ import json
 import sys
 from pathlib import Path
 
-from lib.cli.args import add_spec_arguments, add_store_argument, spec_from_args
+from lib.cli.args import (
+    add_load_test_arguments,
+    add_spec_arguments,
+    add_store_argument,
+    spec_from_args,
+)
 from lib.cli.base import Command
 
 
@@ -25,6 +33,7 @@ class RunCommand(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_spec_arguments(parser)
+        add_load_test_arguments(parser)
         add_store_argument(parser)
         parser.add_argument("--out", help="write the results JSON here")
         parser.add_argument("--quiet", action="store_true", help="no progress bar")

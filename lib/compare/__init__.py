@@ -7,7 +7,8 @@ where it was measured ("int8 on AMD EPYC 9B14 (2 threads)").
 - ``frame``: runs -> one frame of candidates (labels, p95 at a batch size, $ per 1M);
   ``compare_frame`` does it all in one call.
 - ``analysis``: the finished candidates, the Pareto frontier, deltas against each run's baseline.
-- ``targets``: a service-level target and which candidates meet it.
+- ``targets``: a service-level target and which candidates meet it (latency under load where a
+  variant was load-tested: ``add_load_latency``).
 - ``recommendation``: the one plain sentence and the numbers it rests on.
 - ``charts``: accuracy vs latency / cost with the frontier, grouped bars of one metric.
 
@@ -39,7 +40,7 @@ from lib.compare.frame import (
     run_facts,
 )
 from lib.compare.recommendation import INT8_AS_FP16, Recommendation, numbers_table, recommend
-from lib.compare.targets import Targets, apply_targets
+from lib.compare.targets import Targets, add_load_latency, apply_targets, latency_note
 from lib.results.frame import BASELINE
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "accuracy_cost_chart",
     "accuracy_latency_chart",
     "add_costs",
+    "add_load_latency",
     "add_latency",
     "apply_targets",
     "assumptions_for",
@@ -64,6 +66,7 @@ __all__ = [
     "frontier_chart",
     "gather",
     "grouped_bars",
+    "latency_note",
     "measured_points",
     "numbers_table",
     "ok_candidates",

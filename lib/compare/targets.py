@@ -1,7 +1,13 @@
-"""A service-level target (p95 latency, accuracy, $ per 1M) and which candidates meet it."""
+"""A service-level target (p95 latency, accuracy, $ per 1M) and which candidates meet it.
+
+The latency limit is checked against the request latency under load where a variant was
+load-tested (``add_load_latency``: LoadGen's p99 at the most load that stays within the limit),
+else against the per-batch p95 estimate at the target's batch size; ``latency_basis`` says
+which."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +75,10 @@ def apply_targets(df: pd.DataFrame, targets: Targets) -> pd.DataFrame:
         if targets.max_p95_ms is not None:
             p95 = num(r.get("p95_ms"))
             lat[k] = not is_missing(p95) and p95 <= targets.max_p95_ms
+            tested = r.get("load_tested")
+            if isinstance(tested, bool | np.bool_) and tested:  # under load beats a batch estimate
+                qps = num(r.get("load_qps_within"))
+                lat[k] = not is_missing(qps) and qps > 0
             ok_there = r.get("cost_meets_latency")
             if isinstance(ok_there, bool | np.bool_) and not ok_there:
                 lat[k] = False  # on that hardware no batch size meets the target
@@ -89,3 +99,94 @@ def apply_targets(df: pd.DataFrame, targets: Targets) -> pd.DataFrame:
         out.loc[failed, "meets"] = False
         out.loc[failed, "misses"] = "failed"
     return out
+
+
+LOAD_COLUMNS = ["load_tested", "load_slo_ms", "load_goodput_qps", "load_p99_ms", "load_qps_within"]
+
+
+def _within(lt: dict, limit: float) -> tuple[float, float]:
+    """(the most offered load whose request latency stayed within ``limit`` ms, that latency);
+    NaNs when no Server point did."""
+    best = (math.nan, math.nan)
+    for p in lt.get("server_points") or []:
+        if not isinstance(p, dict):
+            continue
+        qps, lat = num(p.get("target_qps")), num(p.get("p99_ms"))
+        if is_missing(qps) or is_missing(lat) or lat > limit:
+            continue
+        if is_missing(best[0]) or qps > best[0]:
+            best = (qps, lat)
+    goodput, slo = num(lt.get("goodput_qps")), num(lt.get("slo_ms"))
+    if is_missing(best[0]) and not is_missing(goodput) and goodput > 0 and slo <= limit:
+        best = (goodput, math.nan)  # no points kept: the goodput meets its own, tighter SLO
+    return best
+
+
+def add_load_latency(
+    df: pd.DataFrame, run_docs: list[dict], max_ms: float | None = None
+) -> pd.DataFrame:
+    """Add each candidate's latency under load, where its variant was load-tested.
+
+    Columns: ``load_tested`` (bool), ``load_slo_ms`` and ``load_goodput_qps`` (the load test's
+    own SLO and goodput), ``load_p99_ms`` and ``load_qps_within`` (the request latency at, and
+    the most offered load of, the Server points within ``max_ms``: the limit of a target, else
+    the load test's SLO), and ``latency_basis``: which latency the limit is checked against."""
+    from lib.serving.frames import load_tests, percentile_label
+
+    tests: dict[tuple[str, str], dict] = {}
+    for doc in run_docs:
+        for variant, lt in load_tests(doc.get("results") or []):
+            tests[(str(doc.get("run_id") or ""), variant)] = lt
+    out = df.copy()
+    cols: dict[str, list] = {c: [] for c in [*LOAD_COLUMNS, "latency_basis"]}
+    for _, r in out.iterrows():
+        found = tests.get((str(r.get("run_id") or ""), str(r.get("variant"))))
+        if found is None:
+            for c in LOAD_COLUMNS:
+                cols[c].append(False if c == "load_tested" else math.nan)
+            basis = r.get("p95_basis")
+            cols["latency_basis"].append(
+                f"per-batch p95 estimate ({basis})" if isinstance(basis, str) else "per-batch p95"
+            )
+            continue
+        lt = found
+        slo = num(lt.get("slo_ms"))
+        limit = slo if max_ms is None else float(max_ms)
+        qps, lat = _within(lt, limit) if not is_missing(limit) else (math.nan, math.nan)
+        p = percentile_label(lt.get("percentile"))
+        for c, v in zip(
+            LOAD_COLUMNS, (True, slo, num(lt.get("goodput_qps")), lat, qps), strict=True
+        ):
+            cols[c].append(v)
+        if is_missing(qps) or qps <= 0:
+            how = f"above {limit:g} ms at every load tried"
+        else:
+            at = "" if is_missing(lat) else f"{lat:.3g} ms at "
+            how = f"{at}{qps:,.4g} QPS: meets ≤ {limit:g} ms up to {qps:,.4g} QPS"
+        cols["latency_basis"].append(f"request {p} under load (MLPerf LoadGen), {how}")
+    for c, values in cols.items():
+        out[c] = values
+    if not out.empty:
+        out["load_tested"] = out["load_tested"].astype(bool)
+    return out
+
+
+def latency_note(df: pd.DataFrame) -> str:
+    """Which latency the target's limit is checked against, in one sentence."""
+    if df.empty:
+        return ""
+    tested = df["load_tested"].astype(bool) if "load_tested" in df else pd.Series(False, df.index)
+    names = list(dict.fromkeys(str(v) for v in df.loc[tested, "variant"]))
+    batch = int(df["latency_batch"].iloc[0]) if "latency_batch" in df else 1
+    estimate = f"the per-batch p95 estimate at batch {batch}"
+    if not names:
+        return f"Latency limit checked against {estimate} (no variant here was load-tested)."
+    under = (
+        "request p99 under load (MLPerf LoadGen: met when some query rate tried stays within it)"
+    )
+    if bool(tested.all()):
+        return f"Latency limit checked against {under} for every variant."
+    return (
+        f"Latency limit checked against {under} for {', '.join(names)}; "
+        f"against {estimate} for the rest."
+    )

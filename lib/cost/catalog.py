@@ -60,6 +60,7 @@ CLOUD_SCHEMA = TableSchema(
         "commit_1y_multiplier",
         "commit_3y_multiplier",
         "spot_multiplier",
+        "threads_per_core",  # hardware threads per physical core (2: x86 SMT, 1: Graviton)
     ),
     optional_text=(
         "region",
@@ -71,7 +72,7 @@ CLOUD_SCHEMA = TableSchema(
         "notes",
     ),
     date_column="price_date",
-    positive=("vcpus", "on_demand_usd_per_hour"),
+    positive=("vcpus", "on_demand_usd_per_hour", "threads_per_core"),
     fractions=("commit_1y_multiplier", "commit_3y_multiplier", "spot_multiplier"),
 )
 

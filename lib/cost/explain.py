@@ -65,6 +65,10 @@ def display_table(table: pd.DataFrame, pricing: str) -> pd.DataFrame:
                 "Hardware": r["option"],
                 "Throughput source": r["throughput_source"],
                 "$ per 1M": r.get(f"usd_per_million{sfx}"),
+                "Basis": r.get("basis_label") or "",
+                "Goodput (QPS)": r.get("goodput_qps"),
+                "$ per 1M at peak throughput (offline)": r.get("usd_per_million_peak"),
+                "x peak": r.get("cost_ratio_vs_peak"),
                 "Monthly $": r.get(f"monthly_usd{sfx}"),
                 "Instances": r.get("instances_needed"),
                 "Break-even": breakeven,
@@ -83,11 +87,13 @@ def display_table(table: pd.DataFrame, pricing: str) -> pd.DataFrame:
                 "Price source": r["price_source"],
                 "Price date": r["price_date"],
                 "Price estimates": r.get("price_estimate") or "",
+                "Cores": r.get("cores_assumption") or "",
                 "Note": r.get("note") or "",
             }
         )
     out = pd.DataFrame(rows)
-    for col in ("Purchase $", "Accuracy (%)", "Energy (Wh per 1M)", "CO₂ (g per 1M)"):
+    numeric = ("Goodput (QPS)", "$ per 1M at peak throughput (offline)", "x peak")
+    for col in ("Purchase $", "Accuracy (%)", "Energy (Wh per 1M)", "CO₂ (g per 1M)", *numeric):
         out[col] = pd.to_numeric(out[col], errors="coerce")
     return out
 
@@ -103,12 +109,23 @@ def row_story(
     """Markdown that fills each formula in with the values this row used."""
     sfx = SUFFIX[pricing]
     if r["throughput_source"] == "unavailable":
+        if not r.get("applicable", True):
+            return f"Not applicable: {r['reason']}. {r['note']}"
         return f"Not costed: {r['note']}"
     tput, u = r["throughput_per_s"], a.utilisation
+    goodput = r.get("goodput_qps") if r.get("basis") == "goodput" else None
     lines = [
         f"**Throughput** {tput:,.1f} inferences/s at batch {r['batch_size']}, "
         f"**{r['throughput_source']}**: {r['throughput_assumptions']}."
     ]
+    if goodput is not None:
+        lines.append(
+            f"**Goodput** {goodput:,.1f} QPS at p{r['slo_percentile']:g} <= {r['slo_ms']:g} ms, "
+            f"**{r['goodput_source']}**: {r['goodput_assumptions']}."
+            + (f" Cores: {r['cores_assumption']}." if r.get("cores_assumption") else "")
+        )
+        if not goodput > 0:
+            return "\n\n".join(lines + [f"Not costed at that SLO: {r['note']}."])
     if r["option_kind"] == "cloud":
         hourly = r.get(f"hourly_usd{sfx}")
         if is_missing(hourly):
@@ -142,15 +159,31 @@ def row_story(
             + "."
         )
     per_m = r.get(f"usd_per_million{sfx}") if r["option_kind"] == "cloud" else r["usd_per_million"]
-    lines.append(
-        f"**$ per 1M** = {usd_h(hourly)}/h / ({tput:,.1f}/s x 3600 x utilisation {u:g}) x 1e6 "
-        f"= **{usd(per_m)}**{projected(r)}."
-    )
+    capacity = tput if goodput is None else goodput
+    if goodput is None:
+        lines.append(
+            f"**$ per 1M** = {usd_h(hourly)}/h / ({tput:,.1f}/s x 3600 x utilisation {u:g}) x 1e6 "
+            f"= **{usd(per_m)}**{projected(r)}."
+        )
+    else:
+        ratio = r.get("cost_ratio_vs_peak")  # the same at every pricing: the hourly cancels
+        lines.append(
+            f"**$ per 1M** = {usd_h(hourly)}/h / ({goodput:,.1f} QPS x 3600) x 1e6 = "
+            f"**{usd(per_m)}**{projected(r)}, no utilisation guessed"
+            + (
+                f"; from peak throughput (offline) x utilisation {u:g} it would be "
+                f"{usd(per_m / ratio)} (goodput costs {ratio:.2f}x that)"
+                if not is_missing(ratio) and ratio > 0
+                else ""
+            )
+            + "."
+        )
     n = int(r["instances_needed"])
     peak = a.requests_per_day / SECONDS_PER_DAY * a.peak_to_average
+    unit = "/s" if goodput is None else " QPS goodput"
     lines.append(
         f"**Instances** = ceil({a.requests_per_day:,.0f}/day / {SECONDS_PER_DAY:,.0f} s x peak "
-        f"{a.peak_to_average:g} = {peak:,.1f}/s ÷ {tput:,.1f}/s) = **{n}** (at least one; the "
+        f"{a.peak_to_average:g} = {peak:,.1f}/s ÷ {capacity:,.1f}{unit}) = **{n}** (at least one; the "
         f"fleet is {r['fleet_utilisation']:.1%} busy on average). **Monthly** = {n} x "
         f"{usd_h(hourly)}/h x {HOURS_PER_MONTH:g} h = **{usd(n * hourly * HOURS_PER_MONTH)}**."
     )

@@ -9,6 +9,10 @@ Formulas (reference README):
                + operations share x capex per year / 8760,
   with power_kW(u) = idle + u x (max - idle)
 - break-even months = capex / (cloud monthly - owned running monthly); never when <= 0.
+
+Where a load test measured goodput (the highest Poisson rate whose p99 meets the SLO), no
+utilisation is guessed: $/1M = hourly / (goodput x 3600) x 1e6, and the fleet for a volume is
+ceil(peak QPS / goodput per instance), peak QPS = requests/day / 86400 x peak-to-average.
 """
 
 from __future__ import annotations
@@ -110,6 +114,36 @@ def instances_needed(
     check_throughput(throughput_per_s)
     peak_rps = requests_per_day / SECONDS_PER_DAY * peak_to_average
     return max(1, math.ceil(peak_rps / throughput_per_s - 1e-9))
+
+
+def peak_qps(requests_per_day: float, peak_to_average: float) -> float:
+    """The busiest hour's arrival rate: requests/day / 86400 x peak-to-average."""
+    return requests_per_day / SECONDS_PER_DAY * peak_to_average
+
+
+def check_goodput(goodput_qps: float | None) -> float:
+    if goodput_qps is None or not goodput_qps > 0 or math.isinf(goodput_qps):
+        raise UserError(
+            f"Goodput must be a positive number of queries per second (got {goodput_qps}): "
+            "no offered rate met the latency SLO."
+        )
+    return goodput_qps
+
+
+def usd_per_million_from_goodput(hourly_usd: float, goodput_qps: float) -> float:
+    """$ per 1M requests served within the SLO = hourly / (goodput x 3600) x 1e6.
+
+    No utilisation: goodput already is the rate a machine sustains with its queue in check.
+    """
+    return hourly_usd / (check_goodput(goodput_qps) * 3600) * 1e6
+
+
+def instances_for_goodput(
+    requests_per_day: float, peak_to_average: float, goodput_qps: float
+) -> int:
+    """ceil(peak QPS / goodput per instance), at least one."""
+    rate = peak_qps(requests_per_day, peak_to_average)
+    return max(1, math.ceil(rate / check_goodput(goodput_qps) - 1e-9))
 
 
 def monthly_usd(hourly_usd: float, instances: int) -> float:

@@ -47,6 +47,8 @@ class HardwareOption:
     price_source: str
     price_date: str
     price_estimate: str
+    cpu: str = ""  # the host CPU in words (tells Arm from x86 when threads_per_core is blank)
+    threads_per_core: float | None = None  # catalogue column; None: derived (lib.cost.goodput)
 
 
 def _text(v: Any) -> str:
@@ -93,6 +95,8 @@ def hardware_options(catalog: Catalog) -> list[HardwareOption]:
                 price_source=r["price_source"],
                 price_date=r["price_date"].isoformat(),
                 price_estimate=_text(r["estimate"]),
+                cpu=_text(r["cpu"]),
+                threads_per_core=num_or_none(r.get("threads_per_core")),
             )
         )
     hosts = catalog.hardware.set_index("name")
@@ -128,6 +132,7 @@ def hardware_options(catalog: Catalog) -> list[HardwareOption]:
                 price_source=source,
                 price_date=min(dates).isoformat(),
                 price_estimate=estimate,
+                cpu=_text(r["cpu"]),
             )
         )
     return options

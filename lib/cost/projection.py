@@ -123,6 +123,8 @@ class Measurement:
     energy_j_per_1k: float | None = None
     energy_method: str | None = None
     run_id: str | None = None
+    runtime: str | None = None  # the result's runtime (eager, ort, compile)
+    load_test: dict[str, Any] | None = None  # the result's load test (lib.serving), if any
 
     @property
     def is_gpu(self) -> bool:
@@ -166,6 +168,10 @@ def measurements_from_results(results: dict | list | str | Path) -> list[Measure
                     energy_j_per_1k=row.energy_j_per_1k,
                     energy_method=row.energy_method,
                     run_id=run.run_id,
+                    runtime=str(row.get("runtime")) if row.get("runtime") else None,
+                    load_test=row.get("load_test")
+                    if isinstance(row.get("load_test"), dict)
+                    else None,
                 )
             )
     return out

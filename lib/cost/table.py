@@ -6,6 +6,8 @@ to utilisation and volume.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +17,24 @@ from lib.cost.catalog import Catalog, load_catalog
 from lib.cost.formulas import (
     PRICINGS,
     CostAssumptions,
+    OwnedHourly,
     breakeven_months,
     carbon_intensity_g_per_kwh,
     energy_kwh_per_million_estimated,
     energy_kwh_per_million_measured,
     fleet_utilisation,
+    instances_for_goodput,
     instances_needed,
     monthly_usd,
     owned_hourly,
+    peak_qps,
     usd_per_million,
+    usd_per_million_from_goodput,
 )
-from lib.cost.hardware import HardwareOption, hardware_options, throughput_on
+from lib.cost.goodput import PEAK_LABEL, Goodput, goodput_on
+from lib.cost.hardware import HardwareOption, Throughput, hardware_options, throughput_on
 from lib.cost.projection import Measurement, measurements_from_results
+from lib.cost.servable import Servability, gpu_servability
 from lib.errors import UserError
 from lib.format import format_months
 
@@ -42,6 +50,35 @@ def _variant_runs(measurements: list[Measurement]) -> dict[str, list[Measurement
     return out
 
 
+def _equivalent_runs(
+    variant: str,
+    runs: list[Measurement],
+    option: HardwareOption,
+    by_variant: dict[str, list[Measurement]],
+) -> tuple[list[Measurement], Servability]:
+    """The runs an accelerator row is priced from: the variant's own, or, for a CPU-only
+    variant (int8, int8@ort) never measured on a GPU, its GPU-servable equivalent's (measured in
+    these results, else projected from this variant's FLOPs as that chain)."""
+    if not option.accelerator_model or any(m.is_gpu for m in runs):
+        return runs, Servability(True)
+    serv = gpu_servability(variant, runs[0].runtime)
+    if serv.servable or serv.equivalent is None:
+        return runs, serv
+    measured = by_variant.get(serv.equivalent)
+    if measured and any(m.is_gpu for m in measured):
+        return measured, serv
+    if measured:
+        # Measured on CPUs only, where half is bfloat16; on a GPU it is float16.
+        return [replace(m, precision="fp16") for m in measured], serv
+    # Not in the results: the same model as the equivalent chain, so this variant's FLOPs,
+    # layers and parameters, at half precision (int8 keeps its name: projection.py prices it
+    # at the fp16 peak already, and says so).
+    return [
+        replace(m, precision=m.precision if m.precision in ("int8", "fp16") else "fp16")
+        for m in runs
+    ], serv
+
+
 def cost_row(
     variant: str,
     runs: list[Measurement],
@@ -49,11 +86,17 @@ def cost_row(
     a: CostAssumptions,
     catalog: Catalog,
     intensity: float,
+    by_variant: dict[str, list[Measurement]] | None = None,
 ) -> dict[str, Any]:
-    """One row of the cost table; rows that cannot be costed carry a note and NaN numbers."""
+    """One row of the cost table; rows that cannot be costed carry a note and NaN numbers.
+
+    ``by_variant``: every variant's runs, where a CPU-only variant's GPU-servable equivalent
+    is looked up.
+    """
     first = runs[0]
     accuracy = next((m.accuracy for m in runs if m.accuracy is not None), None)
     macro_f1 = next((m.macro_f1 for m in runs if m.macro_f1 is not None), None)
+    nan = float("nan")
     row: dict[str, Any] = {
         "variant": variant,
         "precision": first.precision,
@@ -76,10 +119,35 @@ def cost_row(
         "country": a.country,
         "carbon_g_per_kwh": intensity,
         "note": "",
+        # cost from goodput (a load test) or from peak throughput: see docs/cost.md
+        "basis": "peak",
+        "basis_label": PEAK_LABEL,
+        "applicable": True,
+        "reason": "",
+        "priced_as": "",
+        "peak_qps": peak_qps(a.requests_per_day, a.peak_to_average),
+        "goodput_qps": nan,
+        "goodput_per_replica_qps": nan,
+        "replicas": nan,
+        "goodput_source": "",
+        "goodput_assumptions": "",
+        "slo_ms": nan,
+        "slo_percentile": nan,
+        "offline_qps": nan,
+        "speed_ratio": nan,
+        "physical_cores": nan,
+        "threads_per_core": nan,
+        "cores_assumption": "",
+        "usd_per_million_peak": nan,
+        "monthly_usd_peak": nan,
+        "instances_needed_peak": nan,
+        "cost_ratio_vs_peak": nan,
     }
-    nan = float("nan")
+    cost_runs, serv = _equivalent_runs(variant, runs, option, by_variant or {})
+    if not serv.servable:
+        row["priced_as"] = serv.equivalent or ""
     try:
-        t = throughput_on(option, runs, a, catalog)
+        t = throughput_on(option, cost_runs, a, catalog)
     except UserError as exc:
         row.update(
             throughput_source="unavailable",
@@ -89,50 +157,65 @@ def cost_row(
             hourly_usd=option.hourly.get("on_demand", nan),
             note=str(exc),
         )
+        if not serv.servable:
+            row.update(
+                applicable=False,
+                reason=serv.reason,
+                priced_as="",
+                note=f"{serv.reason}; its GPU-servable equivalent {serv.equivalent} could not "
+                f"be priced either: {exc}",
+            )
         return row
+    assumptions = t.assumptions
+    if not serv.servable:
+        measured = cost_runs is not runs and cost_runs[0].variant == serv.equivalent
+        assumptions = (
+            f"{serv.priced_as_note()} ("
+            + ("measured in these results" if measured else "projected from this variant's FLOPs")
+            + f"; {serv.reason}); {assumptions}"
+        )
     row.update(
         throughput_per_s=t.throughput_per_s,
         batch_size=t.batch_size,
         latency_ms=t.latency_ms,
         meets_latency_target=t.meets_latency_target,
         throughput_source=t.source,
-        throughput_assumptions=t.assumptions,
+        throughput_assumptions=assumptions,
         projection=t.projection,
     )
-    n = instances_needed(a.requests_per_day, a.peak_to_average, t.throughput_per_s)
-    row["instances_needed"] = n
-    row["fleet_utilisation"] = fleet_utilisation(a.requests_per_day, n, t.throughput_per_s)
+    if not option.accelerator_model and option.vcpus:
+        row["cores_assumption"] = _vcpu_assumption(option, t, cost_runs)
+    notes = [serv.priced_as_note()] if not serv.servable else []
     if not t.meets_latency_target:
-        row["note"] = (
+        notes.append(
             f"no batch size meets the {a.latency_target_ms:g} ms latency target; costed at batch {t.batch_size}"
         )
-    pue = a.cloud_pue if option.kind == "cloud" else a.pue
-    if option.kind == "cloud":
-        for pricing in PRICINGS:
-            hourly = option.hourly.get(pricing)
-            suffix = "" if pricing == "on_demand" else f"_{pricing}"
-            row[f"hourly_usd{suffix}"] = hourly if hourly is not None else nan
-            row[f"usd_per_million{suffix}"] = (
-                usd_per_million(hourly, t.throughput_per_s, a.utilisation) if hourly else nan
-            )
-            row[f"monthly_usd{suffix}"] = monthly_usd(hourly, n) if hourly else nan
-    else:
+    n_peak = instances_needed(a.requests_per_day, a.peak_to_average, t.throughput_per_s)
+    g: Goodput | None = None
+    try:
+        g = goodput_on(option, cost_runs, catalog)
+    except UserError as exc:
+        notes.append(f"costed from peak throughput: goodput not projected ({exc})")
+    oh = None
+    if option.kind != "cloud":
         if option.capex_usd is None or option.idle_w is None or option.max_w is None:
             raise UserError(
                 f"{option.name}: owned hardware needs a purchase price and power figures."
             )
         oh = owned_hourly(option.capex_usd, option.idle_w, option.max_w, a)
-        row.update(
-            hourly_usd=oh.total,
-            usd_per_million=usd_per_million(oh.total, t.throughput_per_s, a.utilisation),
-            monthly_usd=monthly_usd(oh.total, n),
-            capex_usd=oh.capex_usd * n,
-            owned_capex_per_h=oh.capex_per_h,
-            owned_power_per_h=oh.power_per_h,
-            owned_colocation_per_h=oh.colocation_per_h,
-            owned_operations_per_h=oh.operations_per_h,
-            owned_running_monthly_usd=monthly_usd(oh.running, n),
-        )
+    # The peak figure: the old cost, from a fixed-shape batch's throughput x utilisation.
+    _price(row, option, oh, n_peak, lambda h: usd_per_million(h, t.throughput_per_s, a.utilisation))
+    row["instances_needed"] = n_peak
+    row["fleet_utilisation"] = fleet_utilisation(a.requests_per_day, n_peak, t.throughput_per_s)
+    row.update(
+        usd_per_million_peak=row["usd_per_million"],
+        monthly_usd_peak=row["monthly_usd"],
+        instances_needed_peak=n_peak,
+    )
+    if g is not None:
+        _apply_goodput(row, option, oh, g, a, notes)
+    row["note"] = "; ".join(notes)
+    pue = a.cloud_pue if option.kind == "cloud" else a.pue
     m = t.measurement
     if t.source == "measured" and m is not None and m.energy_j_per_1k:
         row["energy_kwh_per_million"] = energy_kwh_per_million_measured(m.energy_j_per_1k, pue)
@@ -148,6 +231,97 @@ def cost_row(
         row["energy_kwh_per_million"], row["energy_source"] = nan, "unavailable: no power figures"
     row["carbon_kg_per_million"] = row["energy_kwh_per_million"] * intensity / 1000
     return row
+
+
+def _vcpu_assumption(option: HardwareOption, t: Throughput, runs: list[Measurement]) -> str:
+    """How the peak figure counts a CPU option's vCPUs: as cores, as it always has."""
+    if t.source == "measured":
+        return f"{option.vcpus:g} vCPUs: measured on the whole instance"
+    base = t.measurement or next((m for m in runs if not m.is_gpu), None)
+    threads = base.threads if base is not None and base.threads else 1
+    return (
+        f"{option.vcpus:g} vCPUs counted as cores (peak figure): "
+        f"x{(option.vcpus or 0) / threads:g} the {threads}-thread run"
+    )
+
+
+def _price(
+    row: dict[str, Any],
+    option: HardwareOption,
+    oh: OwnedHourly | None,
+    n: int,
+    per_million: Callable[[float], float],
+) -> None:
+    """$/h, $ per 1M and the monthly bill of ``n`` instances, for each pricing (cloud) or owned."""
+    nan = float("nan")
+    if oh is None:
+        for pricing in PRICINGS:
+            hourly = option.hourly.get(pricing)
+            suffix = "" if pricing == "on_demand" else f"_{pricing}"
+            row[f"hourly_usd{suffix}"] = hourly if hourly is not None else nan
+            row[f"usd_per_million{suffix}"] = per_million(hourly) if hourly else nan
+            row[f"monthly_usd{suffix}"] = monthly_usd(hourly, n) if hourly else nan
+        return
+    row.update(
+        hourly_usd=oh.total,
+        usd_per_million=per_million(oh.total),
+        monthly_usd=monthly_usd(oh.total, n),
+        capex_usd=oh.capex_usd * n,
+        owned_capex_per_h=oh.capex_per_h,
+        owned_power_per_h=oh.power_per_h,
+        owned_colocation_per_h=oh.colocation_per_h,
+        owned_operations_per_h=oh.operations_per_h,
+        owned_running_monthly_usd=monthly_usd(oh.running, n),
+    )
+
+
+def _apply_goodput(
+    row: dict[str, Any],
+    option: HardwareOption,
+    oh: OwnedHourly | None,
+    g: Goodput,
+    a: CostAssumptions,
+    notes: list[str],
+) -> None:
+    """Re-cost a row from goodput: no utilisation, fleet = ceil(peak QPS / goodput)."""
+    row.update(
+        basis="goodput",
+        basis_label=f"goodput at p{g.percentile:g} <= {g.slo_ms:g} ms, {g.source}",
+        goodput_qps=g.qps,
+        goodput_per_replica_qps=g.per_replica_qps,
+        replicas=g.replicas,
+        goodput_source=g.source,
+        goodput_assumptions=g.assumptions,
+        slo_ms=g.slo_ms,
+        slo_percentile=g.percentile,
+        offline_qps=g.offline_qps if g.offline_qps is not None else float("nan"),
+        speed_ratio=g.speed_ratio if g.speed_ratio is not None else float("nan"),
+    )
+    if g.physical_cores is not None:
+        row.update(
+            physical_cores=g.physical_cores,
+            threads_per_core=g.threads_per_core,
+            cores_assumption=g.cores_assumption,
+        )
+    if not g.qps > 0:
+        nan = float("nan")
+        notes.append(
+            f"no offered rate met p{g.percentile:g} <= {g.slo_ms:g} ms on this hardware "
+            "(goodput 0): not servable at that SLO"
+        )
+        for col in [c for c in row if c.startswith(("usd_per_million", "monthly_usd"))]:
+            if not col.endswith("_peak"):
+                row[col] = nan
+        row.update(instances_needed=pd.NA, fleet_utilisation=nan, capex_usd=nan)
+        if oh is not None:
+            row["owned_running_monthly_usd"] = nan
+        return
+    n = instances_for_goodput(a.requests_per_day, a.peak_to_average, g.qps)
+    _price(row, option, oh, n, lambda h: usd_per_million_from_goodput(h, g.qps))
+    row["instances_needed"] = n
+    row["fleet_utilisation"] = fleet_utilisation(a.requests_per_day, n, g.qps)
+    peak = row["usd_per_million_peak"]
+    row["cost_ratio_vs_peak"] = row["usd_per_million"] / peak if peak and peak > 0 else float("nan")
 
 
 def _add_breakeven(df: pd.DataFrame) -> pd.DataFrame:
@@ -204,9 +378,10 @@ def cost_table(
         )
     intensity = carbon_intensity_g_per_kwh(a.country)
     options = hardware_options(catalog)
+    by_variant = _variant_runs(measurements)
     rows = [
-        cost_row(variant, runs, option, a, catalog, intensity)
-        for variant, runs in _variant_runs(measurements).items()
+        cost_row(variant, runs, option, a, catalog, intensity, by_variant)
+        for variant, runs in by_variant.items()
         for option in options
     ]
     df = pd.DataFrame(rows)
@@ -220,7 +395,7 @@ def cost_table(
     ):
         if col not in df:
             df[col] = float("nan")
-    for col in ("batch_size", "instances_needed", "accelerator_count"):
+    for col in ("batch_size", "instances_needed", "instances_needed_peak", "accelerator_count"):
         if col in df:
             df[col] = df[col].astype("Int64")  # whole numbers, missing where not costed
     return _add_breakeven(df)

@@ -3,25 +3,31 @@
 Progress is reported through a callback ``(stage, message, fraction)`` and written to the store,
 so a page polling the store sees it. Each variant's result is stored the moment it exists; a
 variant that fails is stored as failed with its reason and the others go on.
+
+A spec with ``load_test`` load-tests each variant after its measurements, in the same process;
+``load_test_stored`` adds a load test to a run already stored, rebuilding each variant the way
+``execute`` does and changing nothing in its results but their ``load_test``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing as mp
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 import numpy as np
 
 from lib import datasets
 from lib.errors import UserError
+from lib.execution.variant_process import LOAD_TEST_STAGE  # the stage of load-test progress
 from lib.measure import environment, expectations, stats
 from lib.paths import user_dir
 from lib.schema import BASELINE, Status, VariantResult
-from lib.spec import RunSpec
+from lib.spec import LoadTestSpec, RunSpec
 from lib.store import Store
 from lib.techniques import parse_variant
 from lib.training import adapt
@@ -94,21 +100,7 @@ def execute(
             host=socket.gethostname(),
             pid=os.getpid(),
         )
-        report("data", f"loading {spec.dataset.source}", 0.01)
-        data = datasets.load(spec.dataset)
-        train, evals = datasets.split(
-            data, spec.dataset.train_limit, spec.dataset.eval_limit, spec.dataset.seed
-        )
-
-        report("adapt", "preparing the baseline model", 0.02)
-        baseline = adapt.prepare_baseline(
-            spec.model,
-            spec.dataset,
-            train,
-            spec.adapt,
-            progress=lambda f, m: report("adapt", f"adapting the head: {m}", 0.02 + 0.28 * f),
-            device=device,
-        )
+        data, train, evals, baseline, job_common = _prepare(spec, device, report)
         extra = {
             "adapted": baseline.adapted,
             "adapt_cached": baseline.cached,
@@ -128,18 +120,6 @@ def execute(
         )
 
         names = variants_in_order(spec)
-        job_common = {
-            "base_path": baseline.path,
-            "device": device,
-            "measure": asdict(spec.measure),
-            "seed": spec.dataset.seed,
-            "label_names": data.label_names,
-            "train_texts": train.texts,
-            "train_labels": train.labels.tolist(),
-            "eval_texts": evals.texts,
-            "eval_labels": evals.labels.tolist(),
-            "cache_dir": str(user_dir() / "models"),
-        }
         baseline_preds = None
         baseline_result = None
         failures = 0
@@ -151,14 +131,10 @@ def execute(
         for i, name in enumerate(names):
             lo, hi = 0.3 + 0.7 * i / len(names), 0.3 + 0.7 * (i + 1) / len(names)
 
-            def vprogress(f: float, m: str, name=name, lo=lo, hi=hi) -> None:
-                report(f"variant:{name}", f"{name}: {m}", lo + (hi - lo) * f)
-
+            vprogress = _variant_progress(report, name, lo, hi)
             vprogress(0.0, "starting")
             result = VariantResult.from_dict(
-                run_isolated(
-                    {**job_common, "variant": name}, spec.measure.variant_timeout_s, vprogress
-                )
+                run_isolated({**job_common, "variant": name}, variant_timeout_s(spec), vprogress)
             )
             if result.ok:
                 preds = np.asarray(result.predictions)
@@ -197,8 +173,143 @@ def execute(
     return run_id
 
 
-def run_isolated(job: dict, timeout_s: float, progress: Callable[[float, str], None]) -> dict:
-    """Measure one variant in a fresh process; never raises for the variant's own failures."""
+def load_test_stored(
+    run_id: str,
+    store: Store,
+    load_test: LoadTestSpec,
+    variants: Sequence[str] | None = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, str | None]:
+    """Load-test the measured variants of stored run ``run_id`` (``variants``: some of them).
+
+    Each variant is rebuilt from the run's spec as ``execute`` builds it (the adapted baseline
+    and trained steps from the build cache), in its own process, and load-tested with nothing
+    else measured; its stored result gets ``load_test`` (added or replaced) and keeps every
+    other key. A variant whose load test fails keeps its stored result as it was. Returns
+    ``{variant: None if load-tested, else the reason it failed}``; ``UserError`` for an unknown
+    run, a run still going or a variant the run did not measure.
+    """
+    run = store.get_run(run_id)
+    if run is None:
+        raise UserError(f"No run with id '{run_id}' in the store.")
+    if run["status"] in (Status.QUEUED, Status.RUNNING):
+        raise UserError(f"Run '{run_id}' is still {run['status']}: load-test it once it is done.")
+    spec = RunSpec.from_dict(run["spec"])
+    spec.load_test = load_test
+    measured = [r.variant for r in store.variant_results(run_id) if r.ok]
+    if variants:
+        missing = [v for v in variants if v not in measured]
+        if missing:
+            raise UserError(
+                f"Run '{run_id}' has no measured variant {', '.join(repr(v) for v in missing)}; "
+                f"its measured variants are: {', '.join(measured) or 'none'}."
+            )
+    names = list(dict.fromkeys(variants)) if variants else measured
+    if not names:
+        raise UserError(f"Run '{run_id}' has no measured variant to load-test.")
+
+    def report(stage: str, message: str, fraction: float | None = None) -> None:
+        # The event, without a fraction: the stored run's own progress and message stay.
+        store.add_event(run_id, stage, message)
+        if progress:
+            progress(stage, message, None if fraction is None else round(fraction, 4))
+
+    device = resolve_device(spec.measure.device)
+    import torch
+
+    env = environment.capture(device, spec.measure.threads or torch.get_num_threads())
+    hardware = environment.hardware_label(env)
+    if run.get("hardware") and run["hardware"] != hardware:
+        report(
+            LOAD_TEST_STAGE,
+            f"note: the run was measured on {run['hardware']}; this load test runs on {hardware}",
+        )
+    *_, job_common = _prepare(spec, device, report, span=0.1)
+    added = {"hardware": hardware, "host": socket.gethostname(), "at": _now_iso()}
+    outcomes: dict[str, str | None] = {}
+    for i, name in enumerate(names):
+        lo, hi = 0.1 + 0.9 * i / len(names), 0.1 + 0.9 * (i + 1) / len(names)
+        vprogress = _variant_progress(report, name, lo, hi)
+        vprogress(0.0, "starting")
+        job = {**job_common, "variant": name, "load_test_only": True}
+        result = VariantResult.from_dict(run_isolated(job, variant_timeout_s(spec), vprogress))
+        if result.ok and result.load_test is not None:
+            store.update_result(run_id, name, {"load_test": {**result.load_test, "added": added}})
+            outcomes[name] = None
+            goodput = result.load_test.get("goodput_qps")
+            report(LOAD_TEST_STAGE, f"variant {name}: goodput {goodput} QPS", hi)
+        else:
+            outcomes[name] = result.error or "the load test gave no result"
+            report(LOAD_TEST_STAGE, f"variant {name}: load test failed: {outcomes[name]}", hi)
+    return outcomes
+
+
+def variant_timeout_s(spec: RunSpec) -> float:
+    """One variant's time-out: the measurement's, plus the load test's budget when it has one."""
+    extra = spec.load_test.time_budget_s if spec.load_test is not None else 0.0
+    return spec.measure.variant_timeout_s + extra
+
+
+def _prepare(spec: RunSpec, device: str, report, span: float = 0.3):
+    """Data, split, adapted baseline and what every variant's job shares; progress up to
+    ``span``. Returns ``(data, train, evals, baseline, job_common)``."""
+    report("data", f"loading {spec.dataset.source}", span / 30)
+    data = datasets.load(spec.dataset)
+    train, evals = datasets.split(
+        data, spec.dataset.train_limit, spec.dataset.eval_limit, spec.dataset.seed
+    )
+
+    report("adapt", "preparing the baseline model", span / 15)
+    start = span / 15
+    baseline = adapt.prepare_baseline(
+        spec.model,
+        spec.dataset,
+        train,
+        spec.adapt,
+        progress=lambda f, m: report(
+            "adapt", f"adapting the head: {m}", start + (span - start) * f
+        ),
+        device=device,
+    )
+    job_common = {
+        "base_path": baseline.path,
+        "device": device,
+        "measure": asdict(spec.measure),
+        "load_test": spec.load_test.to_dict() if spec.load_test is not None else None,
+        "seed": spec.dataset.seed,
+        "label_names": data.label_names,
+        "train_texts": train.texts,
+        "train_labels": train.labels.tolist(),
+        "eval_texts": evals.texts,  # raw texts: what a load test sends as queries
+        "eval_labels": evals.labels.tolist(),
+        "cache_dir": str(user_dir() / "models"),
+    }
+    return data, train, evals, baseline, job_common
+
+
+def _variant_progress(report, name: str, lo: float, hi: float) -> Callable[..., None]:
+    """A variant process's progress ``(fraction, message[, stage])`` as run events between
+    ``lo`` and ``hi``: stage ``variant:NAME``, or the stage the process names (the load test)."""
+
+    def vprogress(f: float, m: str, stage: str | None = None) -> None:
+        fraction = lo + (hi - lo) * f
+        if stage:
+            report(stage, f"variant {name}: {m}", fraction)
+        else:
+            report(f"variant:{name}", f"{name}: {m}", fraction)
+
+    return vprogress
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def run_isolated(job: dict, timeout_s: float, progress: Callable[..., None]) -> dict:
+    """Measure one variant in a fresh process; never raises for the variant's own failures.
+
+    ``progress(fraction, message)``, or ``progress(fraction, message, stage)`` for a stage the
+    process names; a crash or time-out during such a stage says which."""
     from lib.execution import variant_process
 
     ctx = mp.get_context("spawn")
@@ -208,28 +319,30 @@ def run_isolated(job: dict, timeout_s: float, progress: Callable[[float, str], N
     proc.start()
     child.close()
     outcome: dict | None = None
+    stage: str | None = None  # the stage the process last named, if any
     try:
         while outcome is None:
             remaining = timeout_s - (time.monotonic() - start)
             if remaining <= 0:
                 proc.kill()
-                outcome = _failed(job, f"timed out after {timeout_s:.0f} s")
+                outcome = _failed(job, f"timed out after {timeout_s:.0f} s" + _during(stage))
                 break
             if parent.poll(min(remaining, 1.0)):
                 try:
                     msg = parent.recv()
                 except EOFError:
                     proc.join(5)
-                    outcome = _failed(job, _death_reason(proc.exitcode))
+                    outcome = _failed(job, _death_reason(proc.exitcode) + _during(stage))
                     break
                 if msg[0] == "progress":
-                    progress(msg[1], msg[2])
+                    stage = msg[3] if len(msg) > 3 else None
+                    progress(*msg[1:])
                 elif msg[0] == "result":
                     outcome = msg[1]
                 else:
                     outcome = _failed(job, msg[1], detail=msg[2] if len(msg) > 2 else None)
             elif not proc.is_alive():
-                outcome = _failed(job, _death_reason(proc.exitcode))
+                outcome = _failed(job, _death_reason(proc.exitcode) + _during(stage))
     finally:
         proc.join(10)
         if proc.is_alive():
@@ -251,6 +364,10 @@ def _speedup(baseline: VariantResult, variant: VariantResult) -> float | None:
         return paired.speedup
     base, var = baseline.latency_ms[bs].p50, variant.latency_ms[bs].p50
     return base / var if base is not None and var else None
+
+
+def _during(stage: str | None) -> str:
+    return f" during the {stage}" if stage else ""
 
 
 def _death_reason(exitcode: int | None) -> str:

@@ -3,11 +3,17 @@
 The runner starts one process per variant (``multiprocessing`` spawn), so each variant's peak
 memory is its own, a runtime's idle threads cannot slow the next measurement, and a crash,
 out-of-memory kill or time-out takes only that variant down. Messages go back over a pipe:
-``("progress", fraction, text)`` while working, then ``("result", dict)`` or ``("error", text)``.
+``("progress", fraction, text)`` while working (``("progress", fraction, text, stage)`` for a stage
+of its own, the load test), then ``("result", dict)`` or ``("error", text[, traceback])``.
+
+A job with ``load_test`` (``lib.spec.LoadTestSpec.to_dict()``) load-tests the variant after its
+measurements (``lib.serving.variant.load_test``); with ``load_test_only`` too, the variant is
+built and load-tested and nothing else is measured (a load test added to a stored run).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
 import traceback
@@ -17,13 +23,18 @@ from typing import Any
 # What the child runs: ``job["entry"]`` ("module:function") when given, for tests that need a
 # variant which crashes, exits or hangs; the real measurement otherwise.
 DEFAULT_ENTRY = "lib.execution.variant_process:measure_variant"
+LOAD_TEST_STAGE = "load test"
+
+
+class StepFailed(Exception):
+    """A step of the measurement failed: the message is the reason as the result reports it."""
 
 
 def main(conn, job: dict[str, Any]) -> None:
     """Entry point in the child process."""
 
-    def progress(fraction: float, message: str) -> None:
-        conn.send(("progress", fraction, message))
+    def progress(fraction: float, message: str, stage: str | None = None) -> None:
+        conn.send(("progress", fraction, message) + ((stage,) if stage else ()))
 
     try:
         result = resolve_entry(job.get("entry") or DEFAULT_ENTRY)(job, progress)
@@ -33,6 +44,8 @@ def main(conn, job: dict[str, Any]) -> None:
 
         if isinstance(exc, UserError):
             conn.send(("error", str(exc)))
+        elif isinstance(exc, StepFailed):
+            conn.send(("error", str(exc), traceback.format_exc(limit=-3)))
         else:
             tb = traceback.format_exc(limit=-3)
             conn.send(("error", f"{type(exc).__name__}: {exc}", tb))
@@ -45,7 +58,7 @@ def resolve_entry(entry: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]
     return getattr(importlib.import_module(module), name)
 
 
-def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
+def measure_variant(job: dict[str, Any], report) -> dict[str, Any]:
     import numpy as np
     import torch
 
@@ -56,7 +69,19 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
     from lib.models import load as models
     from lib.runtimes import registry as runtimes
     from lib.schema import BASELINE, Status, VariantResult
+    from lib.spec import LoadTestSpec
     from lib.techniques import BuildContext, apply_chain, parse_variant
+
+    load_spec = LoadTestSpec.from_dict(job["load_test"]) if job.get("load_test") else None
+    measuring = not (load_spec is not None and job.get("load_test_only"))
+    # The share of the variant's progress bar before the load test starts.
+    share = 1.0 if load_spec is None else (0.5 if measuring else 0.2)
+
+    def progress(fraction: float, message: str) -> None:
+        report(share * fraction, message)
+
+    def load_test_progress(fraction: float, message: str) -> None:
+        report(share + (1 - share) * fraction, message, LOAD_TEST_STAGE)
 
     settings = job["measure"]
     device = job["device"]
@@ -68,7 +93,10 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
     train = LabelledText(job["train_texts"], np.asarray(job["train_labels"]), job["label_names"])
     evals = LabelledText(job["eval_texts"], np.asarray(job["eval_labels"]), job["label_names"])
 
-    with measure.PeakRSS() as rss:
+    rss = measure.PeakRSS()
+    with contextlib.ExitStack() as stack:
+        if measuring:  # the sampler's thread stays out of a load test on its own
+            stack.enter_context(rss)
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
         progress(0.05, "loading the baseline")
@@ -90,9 +118,9 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
         tokenizer = ctx.tokenizer  # a student: step may bring its own tokenizer
         model.eval()
         build_seconds = time.perf_counter() - t0
-        size_mb = measure.serialized_size_mb(model)
+        size_mb = measure.serialized_size_mb(model) if measuring else None
         params = measure.count_params(model)
-        flops = _flops(model, settings["seq_len"], ctx.notes)
+        flops = _flops(model, settings["seq_len"], ctx.notes) if measuring else (None, None)
 
         shapes = [
             measure.latency_batch(tokenizer, evals, b, settings["seq_len"])
@@ -112,6 +140,14 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
             raise UserError(f"Runtime '@{variant.runtime}' of '{variant.text}': {exc}") from None
         if predictor.served_size_mb is not None:  # what is served (ORT's graph)
             size_mb = predictor.served_size_mb
+        if load_spec is not None and not measuring:
+            return VariantResult(
+                variant=variant.text,
+                status=Status.OK,
+                load_test=_load_test(
+                    predictor, tokenizer, evals.texts, load_spec, load_test_progress
+                ),
+            ).to_dict()
 
         progress(0.5, f"accuracy on {len(evals)} eval examples")
         preds = measure.predict(
@@ -204,7 +240,24 @@ def measure_variant(job: dict[str, Any], progress) -> dict[str, Any]:
         result.update(energy_result)
     if device == "cuda":
         result.gpu_peak_memory_mb = torch.cuda.max_memory_allocated() / 1e6
+    if load_spec is not None:  # last: its threads and batches touch none of the figures above
+        result.load_test = _load_test(
+            predictor, tokenizer, evals.texts, load_spec, load_test_progress
+        )
     return result.to_dict()
+
+
+def _load_test(predictor, tokenizer, texts, spec, progress) -> dict[str, Any]:
+    """The variant served under load from its raw eval texts; a failure fails the variant."""
+    from lib.errors import UserError
+    from lib.serving.variant import load_test
+
+    try:
+        return load_test(predictor, tokenizer, texts, spec, progress)
+    except UserError as exc:
+        raise UserError(f"Load test: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - reported as the variant's failure, with its reason
+        raise StepFailed(f"load test failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _paired_speedups(job, settings, predictor, shapes, evals, device) -> dict[str, dict]:

@@ -193,3 +193,52 @@ def column_format(column: str) -> dict[str, str] | None:
     if column == "Notes":
         return {"width": "large"}
     return None
+
+
+def serving_sentence(results: list[dict], where: str = "this machine") -> str | None:
+    """The load test in one line: "int8@ort serves 210 requests/s within p99 ≤ 100 ms on this
+    machine (fp32: 80)". The best variant by goodput, then fp32 (or the next best) for scale;
+    None when nothing was load-tested."""
+    from lib.serving.frames import goodput_frame, percentile_label
+
+    g = goodput_frame(results)
+    g = g[g["goodput_qps"].notna()]
+    if g.empty:
+        return None
+    best = g.loc[g["goodput_qps"].idxmax()]
+    slo = f"{percentile_label(best['percentile'])} ≤ {best['slo_ms']:g} ms"
+    if not best["goodput_qps"] > 0:
+        return f"No variant serves any load within {slo} on {where}."
+    line = f"{best['variant']} serves {best['goodput_qps']:,.0f} requests/s within {slo} on {where}"
+    others = g[g["variant"] != best["variant"]]
+    other = others[others["variant"] == BASELINE]
+    if other.empty and not others.empty:
+        other = others.loc[[others["goodput_qps"].idxmax()]]
+    if not other.empty:
+        o = other.iloc[0]
+        own = "" if o["slo_ms"] == best["slo_ms"] else f" at ≤ {o['slo_ms']:g} ms"
+        line += f" ({o['variant']}: {o['goodput_qps']:,.0f}{own})"
+    return line + "."
+
+
+def serving_notes(results: list[dict]) -> list[str]:
+    """What to know about each load test: why goodput is 0, a search that did not converge, a
+    simulation that strayed from the measurement."""
+    from lib.serving.frames import goodput_frame
+
+    notes = []
+    for _, r in goodput_frame(results).iterrows():
+        if r["note"]:
+            notes.append(f"**{r['variant']}**: {r['note']}")
+        if r["converged"] is False:
+            notes.append(
+                f"**{r['variant']}**: the goodput search ran out of points before it converged; "
+                "its goodput is a lower bound."
+            )
+        err = r["simulation_error"]
+        if r["within_tolerance"] is False and not math.isnan(err):
+            notes.append(
+                f"**{r['variant']}**: the batcher's simulation is {err * 100:+.0f}% off the "
+                "measured goodput here, so its projections to other hardware are rough."
+            )
+    return notes

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from lib.serving.batcher import Completion, DynamicBatcher, VariantCrashed
-from lib.serving.settings import LoadTestSpec
+from lib.spec import LoadTestSpec
 
 _REPORTED = ("50.00", "90.00", "95.00", "97.00", "99.00", "99.90")
 

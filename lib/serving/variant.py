@@ -11,9 +11,9 @@ from lib.errors import UserError
 from lib.serving.batcher import DynamicBatcher
 from lib.serving.goodput import search_goodput
 from lib.serving.loadgen import LoadGenHarness, ScenarioResult, loadgen_version
-from lib.serving.settings import LoadTestSpec
 from lib.serving.simulate import ServiceCurve, simulated_goodput
 from lib.serving.tokenizers import max_length_for, serving_tokenizer
+from lib.spec import LoadTestSpec
 
 # The bar for trusting projected goodput on hardware that was never load-tested.
 SIMULATION_TOLERANCE = 0.15
@@ -70,7 +70,10 @@ def load_test(
         else:
 
             def on_point(index: int, qps: float) -> None:
-                report((3 + index) / steps, f"Server at {qps:.4g} QPS (point {index + 1})")
+                report(
+                    (3 + index) / steps,
+                    f"Server at {qps:.4g} QPS (point {index + 1}/{spec.max_points})",
+                )
 
             search = search_goodput(
                 harness.server,

@@ -138,3 +138,20 @@ def test_demo_page_falls_back_to_the_users_own_run(filled):
     at = page(DEMO)
     assert not at.error, [e.value for e in at.error]
     assert len(at.tabs) == 3
+
+
+def test_compare_latency_target_uses_p99_under_load(home):
+    from tests.serving.test_charts import load_test
+
+    store = Store(f"sqlite:///{home}/s.db")
+    results = [
+        result("fp32", "fp32", 0.861, 5, 20, 90.0),
+        result("int8", "int8", 0.857, 4, 18, 23),
+    ]
+    results[1]["load_test"] = load_test(210.0)
+    put(store, make_doc(results=results))
+    at = page(COMPARE)
+    at.number_input(key="cmp_p95").set_value(100.0).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    notes = "\n".join(c.value for c in at.caption)
+    assert "request p99 under load (MLPerf LoadGen" in notes and "for int8;" in notes

@@ -158,3 +158,22 @@ def test_owning_that_never_pays_back_says_never(filled_store):
     (table,) = cost_tables(at)
     owned = table[table["Hardware"] == "L4 (owned)"]
     assert owned["Break-even"].str.startswith("never vs c7g.xlarge").all()
+
+
+def test_load_tested_run_shows_the_basis_and_goodput_at_the_slo(home, monkeypatch):
+    from tests.serving.test_charts import load_test
+
+    url = f"sqlite:///{home}/s.db"
+    store = Store(url)
+    run_id = store.create_run({"model": {"source": "minilm-l6"}, "dataset": {"source": "sst2"}})
+    store.update_run(run_id, status="done", environment=ENV, hardware="8488C (2 threads)")
+    for i, (variant, goodput) in enumerate((("fp32", 80.0), ("int8", 210.0))):
+        r = result(variant, variant, 0.86, 40.0, 80.0)
+        store.add_result(run_id, i, {**r, "load_test": load_test(goodput)})
+    monkeypatch.setenv("LEANBENCH_STORE", url)
+    at = page()
+    assert not at.error, errors(at)
+    captions = "\n".join(c.value for c in at.caption)
+    assert "costed on goodput at p99 ≤ 100 ms" in captions
+    assert "costed on peak throughput (offline)" in captions or "not applicable" in captions
+    assert len(at.get("plotly_chart")) == 5  # the four, and goodput with $ per 1M at the SLO

@@ -361,3 +361,51 @@ def test_results_rows_group_by_technique_or_runtime():
     assert group("technique") == ["fp32", "int8@ort", "int8", "half", "half@ort"]
     assert group("runtime") == ["fp32", "half", "int8", "int8@ort", "half@ort"]
     assert group("run order") == ["fp32", "int8@ort", "half", "int8", "half@ort"]
+
+
+# ------------------------------------------------------------------ load test (issue 12)
+def test_load_test_checkbox_sets_the_specs_load_test(monkeypatch):
+    from lib.execution import jobs
+
+    started = []
+
+    def fake_start(spec, store):
+        started.append(spec)
+        return store.create_run(spec.to_dict(), status="queued")
+
+    monkeypatch.setattr(jobs, "start_background", fake_start)
+    at = app("pages/run.py")
+    assert at.session_state["draft"]["load_test"] is None
+    at.checkbox(key="run_lt_on").check().run()
+    at.number_input(key="run_lt_slo").set_value(50.0).run()
+    at.radio(key="run_lt_tokenizer").set_value("slow").run()
+    assert not at.exception and not at.error, errors(at)
+    lt = at.session_state["draft"]["load_test"]
+    assert (lt["slo_ms"], lt["tokenizer"]) == (50.0, "slow")
+    assert at.button(key="run_start").label == "Start benchmark"
+    at.button(key="run_start").click().run()
+    assert not at.exception, at.exception
+    lt = started[0].load_test
+    assert (lt.slo_ms, lt.tokenizer, lt.percentile) == (50.0, "slow", 99.0)
+    at.checkbox(key="run_lt_on").uncheck().run()
+    assert at.session_state["draft"]["load_test"] is None
+
+
+def test_results_page_shows_serving_under_load():
+    from tests.serving.test_charts import served_results
+
+    stored_run(results=served_results())
+    at = app("pages/results.py")
+    assert not at.exception
+    md = "\n".join(m.value for m in at.markdown)
+    assert "int8@ort serves 210 requests/s within p99 ≤ 100 ms on this machine (fp32: 80)" in md
+    assert any(s.value == "Serving under load" for s in at.subheader)
+    assert any("MLPerf LoadGen on this machine" in c.value for c in at.caption)
+    keys = [c.proto.id for c in at.get("plotly_chart")]
+    assert len(keys) >= 5  # scatter, bars, hockey stick, goodput, breakdown
+
+
+def test_results_page_without_a_load_test_has_no_serving_section():
+    stored_run()
+    at = app("pages/results.py")
+    assert not any(s.value == "Serving under load" for s in at.subheader)

@@ -11,8 +11,8 @@ import torch
 
 from lib.errors import UserError
 from lib.serving.batcher import DynamicBatcher, VariantCrashed
-from lib.serving.settings import LoadTestSpec
 from lib.serving.tokenizers import max_length_for, serving_tokenizer
+from lib.spec import LoadTestSpec
 
 
 @pytest.fixture(autouse=True)
@@ -192,12 +192,12 @@ def test_spec_refuses_unknown_keys():
         LoadTestSpec.from_dict({"slo": 10})
 
 
-def test_settings_import_nothing_heavy():
+def test_the_load_test_spec_imports_nothing_heavy():
     import subprocess
     import sys
 
     code = (
-        "import sys; import lib.serving.settings; "
+        "import sys; import lib.spec; "
         "print(any(m in sys.modules for m in ('numpy', 'torch', 'simpy', 'mlperf_loadgen')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -9,8 +9,8 @@ import torch
 
 from lib.serving.batcher import DynamicBatcher, VariantCrashed
 from lib.serving.loadgen import LoadGenHarness
-from lib.serving.settings import LoadTestSpec
 from lib.serving.variant import load_test
+from lib.spec import LoadTestSpec
 
 TEXTS = [f"the film number {i} was " + "rather good and " * (i % 6) for i in range(120)]
 SHORT = dict(point_seconds=1.0, min_queries=50)
