@@ -18,7 +18,8 @@ from lib.cost import answer as ans
 from lib.cost import explain
 from lib.cost.catalog import Catalog, staleness_warning
 from lib.cost.formulas import PRICINGS, CostAssumptions
-from lib.cost.table import cost_table, sensitivity_table
+from lib.cost.scenarios import sensitivity_table
+from lib.cost.table import cost_table
 from lib.errors import UserError
 from lib.execution.runs import run_label
 from pages import _cost_inputs as inputs

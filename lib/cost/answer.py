@@ -14,7 +14,7 @@ import pandas as pd
 from lib.cost.catalog import Catalog
 from lib.cost.formulas import PRICINGS
 from lib.cost.hardware import hardware_options
-from lib.cost.table import breakeven_table
+from lib.cost.scenarios import breakeven_table
 from lib.format import fmt_usd, format_months, is_missing
 from lib.schema import Status
 

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from lib.chart_style import CATEGORY_PALETTE, empty_figure, ordered_colors
 from lib.cost.formulas import breakeven_months
-from lib.cost.table import cumulative_costs
+from lib.cost.scenarios import cumulative_costs
 from lib.format import format_months
 
 _SUFFIX = {"on_demand": "", "commit_1y": "_commit_1y", "commit_3y": "_commit_3y", "spot": "_spot"}

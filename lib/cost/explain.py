@@ -16,7 +16,7 @@ from lib.cost.formulas import (
     SECONDS_PER_DAY,
     CostAssumptions,
 )
-from lib.cost.table import breakeven_table
+from lib.cost.scenarios import breakeven_table
 from lib.format import MISSING, format_months, is_missing
 
 

@@ -27,12 +27,8 @@ from lib.cost.formulas import (
     power_kw,
     usd_per_million,
 )
-from lib.cost.table import (
-    breakeven_table,
-    cost_table,
-    sensitivity_table,
-    table_records,
-)
+from lib.cost.scenarios import breakeven_table, sensitivity_table
+from lib.cost.table import cost_table, table_records
 from lib.errors import UserError
 from lib.format import format_months
 
