@@ -161,7 +161,16 @@ def _cumulative(table, variant: str, pick: str, clouds: list[str], pricing, a) -
 
 TABLE_CONFIG = {
     "$ per 1M": st.column_config.NumberColumn(
-        format="$%.4f", help="hourly / (throughput x 3600 x utilisation) x 1e6"
+        format="$%.4f",
+        help="goodput basis: hourly / (goodput x 3600) x 1e6; "
+        "peak basis: hourly / (throughput x 3600 x utilisation) x 1e6",
+    ),
+    "Goodput (QPS)": st.column_config.NumberColumn(
+        format="%.0f", help="requests/s one instance serves within the SLO"
+    ),
+    "$ per 1M at peak throughput (offline)": st.column_config.NumberColumn(format="$%.4f"),
+    "x peak": st.column_config.NumberColumn(
+        format="%.2fx", help="goodput-based $ per 1M over the peak-throughput figure"
     ),
     "Monthly $": st.column_config.NumberColumn(format="dollar", help="instances x hourly x 730 h"),
     "$ per hour": st.column_config.NumberColumn(format="$%.4f"),

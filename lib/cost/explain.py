@@ -92,7 +92,19 @@ def display_table(table: pd.DataFrame, pricing: str) -> pd.DataFrame:
             }
         )
     out = pd.DataFrame(rows)
-    numeric = ("Goodput (QPS)", "$ per 1M at peak throughput (offline)", "x peak")
+    # Numeric columns stay numbers (the page formats them) and a missing value stays empty
+    # instead of showing as "None".
+    numeric = (
+        "$ per 1M",
+        "Goodput (QPS)",
+        "$ per 1M at peak throughput (offline)",
+        "x peak",
+        "Monthly $",
+        "Instances",
+        "Throughput (inf/s)",
+        "Batch",
+        "$ per hour",
+    )
     for col in ("Purchase $", "Accuracy (%)", "Energy (Wh per 1M)", "CO₂ (g per 1M)", *numeric):
         out[col] = pd.to_numeric(out[col], errors="coerce")
     return out
