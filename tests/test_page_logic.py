@@ -76,6 +76,34 @@ def test_steps_of_a_live_and_of_a_failed_run():
     assert [r["State"] for r in failed] == ["done", "stopped", "measured", "– not run", "– not run"]
 
 
+def test_steps_show_the_load_test_while_a_variant_is_load_tested():
+    spec = {"variants": ["fp32", "int8", "distill:3+int8"]}
+    events = [
+        {"stage": "data", "message": "loaded 100"},
+        {"stage": "adapt", "message": "trained"},
+        {"stage": "variant:int8", "message": "int8: timing batch 32"},
+        {"stage": "load test", "message": "variant int8: Server at 120 QPS (point 3/8)"},
+    ]
+    rows = {r["Step"]: r for r in progress.steps(spec, events, [{"variant": "fp32"}], "running")}
+    assert rows["Variant int8"]["State"] == "in progress"
+    assert rows["Variant int8"]["Detail"] == "load test: Server at 120 QPS (point 3/8)"
+    assert rows["Variant distill:3+int8"]["State"] == "waiting"
+    # a variant's own event after its load test wins again; a name holding a colon is read whole
+    later = [
+        *events,
+        {"stage": "variant:int8", "message": "int8: done"},
+        {"stage": "variant:distill:3+int8", "message": "distill:3+int8: training"},
+        {"stage": "load test", "message": "variant distill:3+int8: Offline (peak throughput)"},
+        {"stage": "load test", "message": "note: the run was measured elsewhere"},
+    ]
+    rows = {r["Step"]: r for r in progress.steps(spec, later, [], "running")}
+    assert rows["Variant int8"]["Detail"] == "int8: done"
+    assert rows["Variant distill:3+int8"]["Detail"] == "load test: Offline (peak throughput)"
+    # once measured, the result speaks, not the load test
+    done = progress.steps(spec, events, [{"variant": "int8", "status": "ok"}], "running")
+    assert [r["State"] for r in done if r["Step"] == "Variant int8"] == ["measured"]
+
+
 def test_results_so_far_and_their_formats():
     ok = rf.ok_rows(rf.to_frame(sample()))
     table = progress.results_so_far(ok)

@@ -113,6 +113,7 @@ class ReportCommand(base.Command):
             written.append(args.out)
         if args.csv or args.json:
             df = compare.compare_frame(docs, targets.batch_size, opts, None, a)
+            df = compare.add_load_latency(df, docs, targets.max_p95_ms)  # as the HTML report
             if args.csv:
                 _write(args.csv, report.export_csv(df))
                 written.append(args.csv)

@@ -103,6 +103,9 @@ def deltas(df: pd.DataFrame) -> pd.DataFrame:
                 "Δ accuracy (pts)": 0.0 if is_base else delta,
                 "Significant?": sig,
                 f"p95 b{int(r['latency_batch'])} (ms)": num(r["p95_ms"]),
+                # where a variant was load-tested (``targets.add_load_latency``)
+                "p99 under load (ms)": num(r.get("load_p99_ms")),
+                "Goodput (req/s)": num(r.get("load_goodput_qps")),
                 "Speed-up (×)": num(r["speedup"]),
                 "Speed-up 95% CI": _ci_text(r.get("speedup_low"), r.get("speedup_high")),
                 "Size (MB)": num(r.get("size_mb")),

@@ -184,7 +184,18 @@ COST_COLUMNS = {
     "capex_usd": "capex_usd",
     "breakeven_vs": "breakeven_vs",
     "breakeven_months": "breakeven_months",
+    # not servable on that hardware (CPU int8 on a GPU): never recommended; and the
+    # GPU-servable chain priced in a variant's place ("distill:3+half"), "" for itself
+    "applicable": "applicable",
+    "reason": "cost_reason",
+    "priced_as": "priced_as",
 }
+# The text columns of a candidate without a price: empty, not NaN.
+_TEXT_COST_COLUMNS = ("option", "option_kind", "cost_source", "cost_reason", "priced_as")
+
+
+def _blank(col: str) -> Any:
+    return "" if col in _TEXT_COST_COLUMNS else math.nan
 
 
 def assumptions_for(targets: Targets | None, base=None):
@@ -212,7 +223,7 @@ def add_costs(
     out = df.copy()
     if not options:
         for col in COST_COLUMNS.values():
-            out[col] = "" if col in ("option", "option_kind", "cost_source") else math.nan
+            out[col] = _blank(col)
         return out
     from lib.cost.catalog import load_catalog
     from lib.cost.formulas import CostAssumptions
@@ -233,7 +244,7 @@ def add_costs(
         if table is None or ok.empty:
             r = rows.copy()
             for col in COST_COLUMNS.values():
-                r[col] = "" if col in ("option", "option_kind", "cost_source") else math.nan
+                r[col] = _blank(col)
             r["cost_note"] = note if table is None else ""
             pieces.append(r)
             continue
@@ -244,9 +255,12 @@ def add_costs(
         failed = rows[rows["status"] != "ok"].copy()
         if not failed.empty:
             for col in COST_COLUMNS.values():
-                failed[col] = "" if col in ("option", "option_kind", "cost_source") else math.nan
+                failed[col] = _blank(col)
             pieces.append(failed)
     res = pd.concat(pieces, ignore_index=True) if pieces else out
+    for col in COST_COLUMNS.values():  # a table whose every row failed lacks some columns
+        if col not in res:
+            res[col] = _blank(col)
     for col in (
         "usd_per_million",
         "hourly_usd",
@@ -256,8 +270,9 @@ def add_costs(
         "breakeven_months",
     ):
         res[col] = pd.to_numeric(res[col], errors="coerce").astype(float)
-    res["option"] = res["option"].fillna("").astype(str)
-    res["cost_source"] = res["cost_source"].fillna("").astype(str)
+    for col in ("option", "cost_source", "cost_reason", "priced_as"):
+        if col in res:
+            res[col] = res[col].fillna("").astype(str)
     return res.reset_index(drop=True)
 
 

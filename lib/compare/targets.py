@@ -45,15 +45,32 @@ class Targets:
             v is not None for v in (self.max_p95_ms, self.min_accuracy, self.max_usd_per_million)
         )
 
-    def describe(self) -> str:
+    def describe(self, df: pd.DataFrame | None = None) -> str:
+        """The target in words. With the candidates ``df`` (after ``add_load_latency``), the
+        latency limit says what it is checked against: request p99 under load for load-tested
+        variants, the per-batch p95 estimate for the rest."""
         parts = []
         if self.max_p95_ms is not None:
-            parts.append(f"p95 ≤ {self.max_p95_ms:g} ms at batch {self.batch_size}")
+            parts.append(self._latency_text(df))
         if self.min_accuracy is not None:
             parts.append(f"accuracy ≥ {self.min_accuracy * 100:.1f}%")
         if self.max_usd_per_million is not None:
             parts.append(f"≤ {fmt_usd(self.max_usd_per_million)} per 1M")
         return ", ".join(parts) if parts else "no target set"
+
+    def _latency_text(self, df: pd.DataFrame | None) -> str:
+        limit = f"{self.max_p95_ms:g} ms"
+        estimate = f"p95 ≤ {limit} at batch {self.batch_size}"
+        if df is None:
+            return estimate
+        ok = df[df["status"] == "ok"] if "status" in df else df
+        tested = load_tested_mask(ok)
+        if not bool(tested.any()):
+            return estimate
+        under = f"{load_percentile(ok[tested])} ≤ {limit} under load"
+        if bool(tested.all()):
+            return under
+        return f"{under} where load-tested, else {estimate}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +111,14 @@ def apply_targets(df: pd.DataFrame, targets: Targets) -> pd.DataFrame:
         ", ".join(w for w, ok in (("latency", a), ("accuracy", b), ("cost", c)) if not ok)
         for a, b, c in zip(lat, acc, cost, strict=True)
     ]
+    if "applicable" in out:  # not servable on that hardware (e.g. CPU int8 on a GPU)
+        na = not_applicable(out).to_numpy()
+        reasons = out["cost_reason"] if "cost_reason" in out else pd.Series("", index=out.index)
+        out["meets"] = out["meets"].to_numpy() & ~na
+        out["misses"] = [
+            "not applicable" + (f" ({why})" if isinstance(why, str) and why else "") if bad else m
+            for bad, why, m in zip(na, reasons, out["misses"], strict=True)
+        ]
     if "status" in out:
         failed = out["status"] != "ok"
         out.loc[failed, "meets"] = False
@@ -101,7 +126,45 @@ def apply_targets(df: pd.DataFrame, targets: Targets) -> pd.DataFrame:
     return out
 
 
-LOAD_COLUMNS = ["load_tested", "load_slo_ms", "load_goodput_qps", "load_p99_ms", "load_qps_within"]
+def _is_false(value: Any) -> bool:
+    return isinstance(value, bool | np.bool_) and not bool(value)
+
+
+def not_applicable(df: pd.DataFrame) -> pd.Series:
+    """Rows the cost table marked not applicable: the variant cannot be served on that
+    hardware (``cost_reason`` says why); never a candidate to recommend."""
+    if "applicable" not in df:
+        return pd.Series(False, index=df.index, dtype=bool)
+    return pd.Series([_is_false(v) for v in df["applicable"]], index=df.index, dtype=bool)
+
+
+def load_tested_mask(df: pd.DataFrame) -> pd.Series:
+    """Which rows were load-tested (``add_load_latency``'s ``load_tested``); all False without."""
+    if "load_tested" not in df:
+        return pd.Series(False, index=df.index, dtype=bool)
+    return pd.Series(
+        [isinstance(v, bool | np.bool_) and bool(v) for v in df["load_tested"]],
+        index=df.index,
+        dtype=bool,
+    )
+
+
+def load_percentile(df: pd.DataFrame) -> str:
+    """The request percentile the load tests of ``df`` were judged at ("p99" unless all say
+    another)."""
+    labels = {v for v in df.get("load_percentile", pd.Series(dtype=object)) if isinstance(v, str)}
+    return labels.pop() if len(labels) == 1 else "p99"
+
+
+LOAD_COLUMNS = [
+    "load_tested",
+    "load_slo_ms",
+    "load_goodput_qps",
+    "load_p99_ms",
+    "load_qps_within",
+    "load_percentile",
+    "load_best_p99_ms",
+]
 
 
 def _within(lt: dict, limit: float) -> tuple[float, float]:
@@ -122,6 +185,13 @@ def _within(lt: dict, limit: float) -> tuple[float, float]:
     return best
 
 
+def _best_p99(lt: dict) -> float:
+    """The lowest request latency any Server point reached (NaN without points)."""
+    lats = [num(p.get("p99_ms")) for p in lt.get("server_points") or [] if isinstance(p, dict)]
+    lats = [v for v in lats if not is_missing(v)]
+    return min(lats) if lats else math.nan
+
+
 def add_load_latency(
     df: pd.DataFrame, run_docs: list[dict], max_ms: float | None = None
 ) -> pd.DataFrame:
@@ -130,7 +200,9 @@ def add_load_latency(
     Columns: ``load_tested`` (bool), ``load_slo_ms`` and ``load_goodput_qps`` (the load test's
     own SLO and goodput), ``load_p99_ms`` and ``load_qps_within`` (the request latency at, and
     the most offered load of, the Server points within ``max_ms``: the limit of a target, else
-    the load test's SLO), and ``latency_basis``: which latency the limit is checked against."""
+    the load test's SLO), ``load_percentile`` (the request percentile, "p99"),
+    ``load_best_p99_ms`` (the lowest latency any point reached), and ``latency_basis``: which
+    latency the limit is checked against."""
     from lib.serving.frames import load_tests, percentile_label
 
     tests: dict[tuple[str, str], dict] = {}
@@ -154,9 +226,8 @@ def add_load_latency(
         limit = slo if max_ms is None else float(max_ms)
         qps, lat = _within(lt, limit) if not is_missing(limit) else (math.nan, math.nan)
         p = percentile_label(lt.get("percentile"))
-        for c, v in zip(
-            LOAD_COLUMNS, (True, slo, num(lt.get("goodput_qps")), lat, qps), strict=True
-        ):
+        found_values = (True, slo, num(lt.get("goodput_qps")), lat, qps, p, _best_p99(lt))
+        for c, v in zip(LOAD_COLUMNS, found_values, strict=True):
             cols[c].append(v)
         if is_missing(qps) or qps <= 0:
             how = f"above {limit:g} ms at every load tried"

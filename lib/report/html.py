@@ -71,6 +71,15 @@ EXPORT_COLUMNS = [
     "price_source",
     "price_date",
     "cost_note",
+    "applicable",
+    "cost_reason",
+    "priced_as",
+    "latency_basis",
+    "load_tested",
+    "load_slo_ms",
+    "load_goodput_qps",
+    "load_p99_ms",
+    "load_qps_within",
 ]
 
 COST_ASSUMPTION_TEXT = {
@@ -317,7 +326,10 @@ def build_report(
         else cost_assumptions
     )
     df = cmp.compare_frame(run_docs, t.batch_size, opts, catalog, a)
+    df = cmp.add_load_latency(df, run_docs, t.max_p95_ms)  # p99 under load where load-tested
     rec = cmp.recommend(df, t)
+    ok = cmp.ok_candidates(df)
+    latency_note = cmp.latency_note(ok) if t.max_p95_ms is not None and not ok.empty else ""
     facts = [cmp.run_facts(d) for d in run_docs]
     models = sorted({f["model"] for f in facts})
     datasets = sorted({f["dataset"] for f in facts})
@@ -331,11 +343,13 @@ def build_report(
         f"{len(run_docs)} run(s): " + ", ".join(esc(f["run_label"]) for f in facts) + "</p>"
     )
     parts.append(f"<p class='question'>{esc(QUESTION)}</p>")
-    parts.append(f"<p>Your target: <b>{esc(t.describe())}</b>.</p>")
+    parts.append(f"<p>Your target: <b>{esc(t.describe(ok))}</b>.</p>")
 
     # -- the answer
     parts.append("<h2>Recommendation</h2>")
     parts.append(f"<div class='answer{'' if rec.met else ' none'}'>{esc(rec.sentence)}</div>")
+    if latency_note:
+        parts.append(f"<p class='muted'>{esc(latency_note)}</p>")
     for n in rec.notes:
         parts.append(f"<p class='note'>{esc(n)}</p>")
     parts.append("<h3>The numbers it rests on</h3>")
@@ -374,6 +388,9 @@ def build_report(
         "macro_f1": "Macro-F1",
         "p50_ms": "p50 (ms)",
         "p95_ms": "p95 (ms)",
+        "load_p99_ms": "p99 under load (ms)",
+        "load_goodput_qps": "Goodput under load (req/s)",
+        "load_slo_ms": "Load-test SLO (ms)",
         "throughput_per_s": "Throughput (items/s)",
         "size_mb": "Size (MB)",
         "peak_memory_mb": "Peak memory (MB)",
@@ -407,14 +424,25 @@ def build_report(
     # -- assumptions
     parts.append("<h2>Assumptions</h2>")
     basis = sorted(set(cmp.measured_points(df)["p95_basis"])) if not measured.empty else []
+    latency = (
+        "p95 per request at batch "
+        f"{t.batch_size}, as measured on each run's own hardware. " + "; ".join(basis)
+    )
+    tested = measured[measured["load_tested"].astype(bool)] if not measured.empty else measured
+    if not tested.empty:
+        latency += (
+            ". Load-tested variants ("
+            + ", ".join(dict.fromkeys(str(v) for v in tested["variant"]))
+            + "): request latency under load, measured with MLPerf LoadGen (Server scenario: "
+            "requests arriving at a set rate, answered by a dynamic batcher); goodput is the most "
+            "load whose request latency stays within the load test's SLO."
+        )
+    if latency_note:
+        latency += " " + latency_note
     parts.append(
         _kv_table(
             [
-                (
-                    "Latency",
-                    "p95 per request at batch "
-                    f"{t.batch_size}, as measured on each run's own hardware. " + "; ".join(basis),
-                ),
+                ("Latency", latency),
                 (
                     "Accuracy",
                     "fraction of evaluation examples right; 95% Wilson interval; change vs the "

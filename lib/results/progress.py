@@ -7,15 +7,32 @@ from __future__ import annotations
 import pandas as pd
 
 from lib.execution.runs import ACTIVE
+from lib.execution.variant_process import LOAD_TEST_STAGE
 from lib.schema import BASELINE, Status
 
 
+def _load_test_variant(message: str, variants: list[str]) -> str | None:
+    """Which variant a load-test event is about: its message reads "variant NAME: ..." (the
+    longest name that fits, as names may hold a colon: ``distill:3+int8``)."""
+    fits = [v for v in variants if message.startswith(f"variant {v}: ")]
+    return max(fits, key=len) if fits else None
+
+
 def steps(spec: dict, events: list[dict], results: list[dict], status: str) -> list[dict]:
-    """One row per step of the run: data, baseline, each variant ({Step, State, Detail})."""
+    """One row per step of the run: data, baseline, each variant ({Step, State, Detail}).
+
+    A variant's detail is its latest event: its own (``variant:NAME``) or, while it is
+    load-tested, the load test's ("load test: Server at 120 QPS (point 3/8)")."""
     variants = [BASELINE] + [v for v in spec.get("variants", []) if v != BASELINE]
     last: dict[str, dict] = {}
     for e in events:
         last[e["stage"]] = e
+        if e["stage"] == LOAD_TEST_STAGE:
+            message = str(e.get("message") or "")
+            v = _load_test_variant(message, variants)
+            if v is not None:
+                rest = message.removeprefix(f"variant {v}: ")
+                last[f"variant:{v}"] = {**e, "message": f"load test: {rest}"}
     by_variant = {r.get("variant"): r for r in results}
     stage_now = events[-1]["stage"] if events else ""
     rows = []

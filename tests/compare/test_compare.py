@@ -257,3 +257,179 @@ def test_recommendation_says_how_a_gpu_price_was_projected():
     assert "on that accelerator, its int8 counted as fp16)" in int8.sentence
     cpu = cmp.recommend(cmp.compare_frame([make_doc()], 1, ["c7i.2xlarge"]))
     assert "(projected from AMD EPYC" in cpu.sentence and "FLOPs" not in cpu.sentence
+
+
+# ------------------------------------------------------------------ judged under load
+def _served_doc() -> dict:
+    from tests.serving.test_charts import load_test
+
+    results = [
+        result("fp32", "fp32", 0.861, 25, 400, 90.0),
+        result("int8@ort", "int8", 0.857, 13, 210, 23.0, p=0.4),
+        result("half", "bf16", 0.858, 14, 220, 45.0, p=0.7),  # not load-tested
+    ]
+    results[0]["load_test"] = load_test(80.0)
+    results[1]["load_test"] = load_test(350.0)
+    return make_doc(results=results)
+
+
+def _served(options: list[str], limit: float | None) -> pd.DataFrame:
+    docs = [_served_doc()]
+    t = cmp.Targets(max_p95_ms=limit)
+    df = cmp.compare_frame(docs, 1, options, None, cmp.assumptions_for(t))
+    return cmp.add_load_latency(df, docs, limit)
+
+
+def test_recommendation_judged_under_load_says_so_in_plain_words():
+    t = cmp.Targets(max_p95_ms=100, min_accuracy=0.85)
+    rec = cmp.recommend(_served(["c7i.2xlarge"], 100.0), t)
+    assert rec.met and rec.numbers["variant"] == "int8@ort"
+    assert rec.sentence.startswith(
+        "int8@ort meets p99 ≤ 100 ms up to 350 requests/s under load (measured with LoadGen), "
+        "at $0.14 per 1M on c7i.2xlarge"
+    ), rec.sentence
+    assert "cheaper than fp32 on c7i.2xlarge" in rec.sentence
+    assert "p95" not in rec.sentence  # the per-batch estimate is not what was judged
+    assert rec.numbers["judged_under_load"] is True
+    assert rec.numbers["load_qps_within"] == pytest.approx(350.0)
+    table = dict(zip(*cmp.numbers_table(rec).T.values, strict=True))
+    assert table["Most load within the limit"] == "350 requests/s"
+    assert table["Goodput (MLPerf LoadGen)"] == "350 requests/s at p99 ≤ 100 ms"
+    assert table["p99 under load, at the most load within the limit"].endswith("ms")
+    assert "under load (MLPerf LoadGen)" in table["Latency judged on"]
+    assert "p95 per batch (estimate, not judged)" in table
+    assert "p95 latency" not in table
+    # the target says what its latency limit was checked against
+    assert table["Your target"].startswith(
+        "p99 ≤ 100 ms under load where load-tested, else p95 ≤ 100 ms at batch 1"
+    )
+
+
+def test_judged_under_load_without_prices_compares_the_load_served():
+    rec = cmp.recommend(_served([], 100.0), cmp.Targets(max_p95_ms=100, min_accuracy=0.85))
+    assert rec.sentence.startswith(
+        "int8@ort on AMD EPYC 9B14 (2 threads) meets p99 ≤ 100 ms up to 350 requests/s under "
+        "load (measured with LoadGen), serving 4.4x more load than fp32 (80 requests/s)"
+    ), rec.sentence
+    assert rec.numbers["more_load_x"] == pytest.approx(350 / 80)
+    assert "More load by" in set(cmp.numbers_table(rec)["What"])
+
+
+def test_a_variant_not_load_tested_is_said_as_before():
+    # 30 ms: no Server point of a load test stays within it, so half (not load-tested) wins
+    # on its per-batch p95 and the sentence reads as it always has.
+    rec = cmp.recommend(_served(["c7i.2xlarge"], 30.0), cmp.Targets(max_p95_ms=30))
+    assert rec.numbers["variant"] == "half"
+    assert rec.sentence.startswith("half on c7i.2xlarge meets your target at $")
+    assert "judged_under_load" not in rec.numbers
+    table = cmp.numbers_table(rec)
+    assert "p95 latency" in set(table["What"]) and "Goodput (MLPerf LoadGen)" not in set(
+        table["What"]
+    )
+    # no latency target: the load test's numbers are shown, the sentence is unchanged
+    free = cmp.recommend(_served(["c7i.2xlarge"], None), cmp.Targets(min_accuracy=0.85))
+    assert free.sentence.startswith("int8@ort on c7i.2xlarge meets your target at $")
+    assert free.numbers["judged_under_load"] is False
+    assert "Most load within its SLO" in set(cmp.numbers_table(free)["What"])
+
+
+def test_nothing_meets_names_the_closest_by_its_latency_under_load():
+    t = cmp.Targets(max_p95_ms=100, min_accuracy=0.99)
+    rec = cmp.recommend(_served(["c7i.2xlarge"], 100.0), t)
+    assert not rec.met
+    assert rec.sentence.startswith(
+        "Nothing meets your target (p99 ≤ 100 ms under load where load-tested, else p95 ≤ 100 "
+        "ms at batch 1, accuracy ≥ 99.0%). The closest is fp32 on c7i.2xlarge (p99 under load "
+        "≤ 100 ms up to 80 requests/s, accuracy 86.1%"
+    ), rec.sentence
+    assert "misses on accuracy" in rec.sentence
+    # only load-tested variants, none within 5 ms at any load: the closest says so
+    tested = _served([], 5.0).query("variant != 'half'")
+    tight = cmp.recommend(tested, cmp.Targets(max_p95_ms=5))
+    assert tight.sentence.startswith("Nothing meets your target (p99 ≤ 5 ms under load).")
+    assert "(p99 under load above 5 ms at every load tried, accuracy" in tight.sentence
+
+
+def test_targets_describe_what_the_latency_limit_is_checked_against():
+    t = cmp.Targets(max_p95_ms=100, min_accuracy=0.85)
+    df = _served([], 100.0)
+    assert t.describe() == "p95 ≤ 100 ms at batch 1, accuracy ≥ 85.0%"
+    assert t.describe(df).startswith("p99 ≤ 100 ms under load where load-tested, else p95")
+    tested = df[df["load_tested"]]
+    assert t.describe(tested) == "p99 ≤ 100 ms under load, accuracy ≥ 85.0%"
+    plain = cmp.compare_frame([make_doc()], 1)
+    assert t.describe(plain) == t.describe()  # nothing load-tested: as before
+    assert cmp.Targets(min_accuracy=0.85).describe(df) == "accuracy ≥ 85.0%"
+
+
+def test_deltas_show_the_latency_under_load_where_there_is_one():
+    t = cmp.deltas(_served([], 100.0)).set_index("Variant")
+    assert t.loc["int8@ort", "Goodput (req/s)"] == pytest.approx(350.0)
+    assert t.loc["int8@ort", "p99 under load (ms)"] <= 100
+    assert math.isnan(t.loc["half", "Goodput (req/s)"])
+    plain = cmp.deltas(cmp.compare_frame([make_doc()], 1)).columns
+    assert "Goodput (req/s)" not in plain and "p99 under load (ms)" not in plain
+
+
+# ------------------------------------------------------------------ servable on that hardware
+def test_a_row_not_servable_there_is_never_recommended():
+    df = cmp.compare_frame([make_doc()], 1, ["c7i.2xlarge", "g4dn.xlarge"])
+    assert {"applicable", "cost_reason", "priced_as"} <= set(df.columns)
+    before = cmp.recommend(df, cmp.Targets(min_accuracy=0.85))
+    picked = (df["variant"] == before.numbers["variant"]) & (
+        df["option"] == before.numbers["where"]
+    )
+    df = df.assign(applicable=True, cost_reason="")
+    df["applicable"] = df["applicable"].astype(object)
+    df.loc[picked, "applicable"] = False
+    df.loc[picked, "cost_reason"] = "not servable on this accelerator"
+    rec = cmp.recommend(df, cmp.Targets(min_accuracy=0.85))
+    assert rec.met and rec.candidate != before.candidate
+    assert rec.numbers["not_applicable"] == 1
+    assert "Left out: not servable on that hardware" in set(cmp.numbers_table(rec)["What"])
+    judged = cmp.apply_targets(cmp.ok_candidates(df), cmp.Targets())
+    row = judged[picked[judged.index]].iloc[0]
+    assert not row["meets"]
+    assert row["misses"] == "not applicable (not servable on this accelerator)"
+    # nothing servable at all: said plainly, nothing recommended
+    none = cmp.recommend(df.assign(applicable=False, cost_reason="CPU kernels only"))
+    assert not none.met and none.candidate is None
+    assert none.sentence.startswith("None of these variants can be served on the hardware picked")
+    assert "CPU kernels only" in none.sentence
+
+
+def test_cpu_int8_on_a_gpu_that_cannot_be_priced_is_left_out():
+    # without FLOPs nothing can be projected on a GPU: int8 (CPU kernels) is not applicable
+    # there, and the fastest choice is fp32, not int8.
+    results = [
+        result("fp32", "fp32", 0.86, 25, 400, 90.0),
+        result("int8", "int8", 0.852, 13, 210, 23.0, p=0.3),
+    ]
+    for r in results:
+        del r["flops_per_item"], r["num_layers"]
+    df = cmp.compare_frame([make_doc(results=results)], 1, ["L4 (owned)"])
+    by = df.set_index("variant")
+    assert not by.loc["int8", "applicable"] and "CPU" in by.loc["int8", "cost_reason"]
+    rec = cmp.recommend(df)
+    assert rec.numbers["variant"] == "fp32" and rec.numbers["not_applicable"] == 1
+
+
+def test_priced_as_its_gpu_servable_equivalent_is_read_from_the_cost_table():
+    gpu = cmp.compare_frame([make_doc()], 1, ["L4 (owned)"])
+    int8 = gpu[gpu["variant"] == "int8"].iloc[0]
+    assert int8["priced_as"] == "half" and int8["applicable"]
+    rec = cmp.recommend(gpu[gpu["variant"].isin(["fp32", "int8"])])
+    assert rec.numbers["priced_as"] == "half"
+    assert "on that accelerator, its int8 counted as fp16)" in rec.sentence
+    assert "Priced as (GPU-servable equivalent)" in set(cmp.numbers_table(rec)["What"])
+    # the column decides, not the assumptions' wording
+    reworded = gpu.assign(
+        cost_assumptions=gpu["cost_assumptions"].str.replace(cmp.INT8_AS_FP16, "")
+    )
+    assert "counted as fp16" in cmp.recommend(reworded[reworded["variant"] == "int8"]).sentence
+    unmarked = gpu.assign(priced_as="")
+    assert "counted as fp16" not in cmp.recommend(unmarked[unmarked["variant"] == "int8"]).sentence
+    # priced from a measured equivalent: says which
+    measured = gpu.assign(cost_source="measured", priced_as="distill:3+half")
+    text = cmp.recommend(measured[measured["variant"] == "int8"]).sentence
+    assert "(priced as distill:3+half, its GPU-servable equivalent)" in text

@@ -155,3 +155,23 @@ def test_compare_latency_target_uses_p99_under_load(home):
     assert not at.exception and not at.error, [e.value for e in at.error]
     notes = "\n".join(c.value for c in at.caption)
     assert "request p99 under load (MLPerf LoadGen" in notes and "for int8;" in notes
+
+
+def test_compare_answer_says_when_a_variant_was_judged_under_load(home):
+    from tests.compare.test_compare import _served_doc
+
+    store = Store(f"sqlite:///{home}/s.db")
+    put(store, _served_doc())
+    at = page(COMPARE)
+    at.multiselect(key="cmp_options").set_value(["c7i.2xlarge"]).run()
+    at.number_input(key="cmp_p95").set_value(100.0).run()
+    at.number_input(key="cmp_acc").set_value(85.0).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    answer = "\n".join(s.value for s in at.success)
+    assert (
+        "int8@ort meets p99 ≤ 100 ms up to 350 requests/s under load (measured with LoadGen)"
+        in (answer)
+    )
+    assert "at $0.14 per 1M on c7i.2xlarge" in answer
+    numbers = "\n".join(str(v) for d in at.dataframe for v in d.value.to_numpy().ravel())
+    assert "350 requests/s at p99 ≤ 100 ms" in numbers

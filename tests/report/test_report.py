@@ -170,3 +170,34 @@ def test_standalone_main(stored, tmp_path):
     out = tmp_path / "r.html"
     assert main(["--run", run_id, "--store", url, "--out", str(out), "--options", "none"]) == 0
     assert "Accuracy vs p95 latency" in out.read_text()
+
+
+def test_report_judges_a_load_tested_variant_under_load():
+    from tests.compare.test_compare import _served_doc
+
+    docs = [_served_doc()]
+    page = build_report(
+        docs, targets=cmp.Targets(max_p95_ms=100, min_accuracy=0.85), options=["c7i.2xlarge"]
+    )
+    assert (
+        "int8@ort meets p99 ≤ 100 ms up to 350 requests/s under load (measured with LoadGen), "
+        "at $0.14 per 1M on c7i.2xlarge"
+    ) in page
+    # the target, the numbers, the tables and the assumptions say which latency was used
+    assert "p99 ≤ 100 ms under load where load-tested, else p95 ≤ 100 ms at batch 1" in page
+    assert "Goodput (MLPerf LoadGen)" in page and "350 requests/s at p99 ≤ 100 ms" in page
+    assert "p95 per batch (estimate, not judged)" in page
+    assert "p99 under load (ms)" in page and "Goodput under load (req/s)" in page
+    assert "Latency limit checked against request p99 under load" in page
+    assert "for fp32, int8@ort; against the per-batch p95 estimate at batch 1 for the rest" in page
+    assert "measured with MLPerf LoadGen (Server scenario" in page
+    # the CSV carries the latency under load
+    df = cmp.add_load_latency(cmp.compare_frame(docs, 1, ["c7i.2xlarge"]), docs, 100.0)
+    frame = pd.read_csv(__import__("io").StringIO(export_csv(df)))
+    assert {"load_tested", "load_p99_ms", "load_goodput_qps", "latency_basis"} <= set(frame.columns)
+    assert {"applicable", "cost_reason", "priced_as"} <= set(frame.columns)
+
+
+def test_report_without_load_tests_reads_as_before(report_html):
+    assert "under load" not in report_html.split("<h2>Charts</h2>")[0]
+    assert "p95 ≤ 20 ms at batch 1, accuracy ≥ 85.0%" in report_html
