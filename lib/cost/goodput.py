@@ -183,6 +183,7 @@ def simulated_at(lt: LoadTest, factor: float) -> tuple[float, float]:
         [[s * factor for s in row] for row in base.seconds],
         base.jitter,
         f"{base.source} x {factor:.4g}",
+        overhead_s=base.overhead_s,  # LoadGen's per-query time is the host's, not scaled
     )
     lengths = list(lt.lengths)
     offline = simulate_offline(
@@ -200,6 +201,10 @@ def simulated_at(lt: LoadTest, factor: float) -> tuple[float, float]:
             min_queries=lt.min_queries,
             max_queries=SIM_MAX_QUERIES,
             seed=lt.seed,
+            # One replication, not the load test's nine: a cost table simulates every
+            # projected option, and the measured/simulated anchor (below) cancels most of one
+            # run's luck (the ratio uses the same seed on both sides).
+            replications=1,
         )
 
     result = search_goodput(

@@ -3,6 +3,7 @@ simulation of the same batcher over the service times measured on the way, as on
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -11,7 +12,7 @@ from lib.errors import UserError
 from lib.serving.batcher import DynamicBatcher
 from lib.serving.goodput import search_goodput
 from lib.serving.loadgen import LoadGenHarness, ScenarioResult, loadgen_version
-from lib.serving.simulate import ServiceCurve, simulated_goodput
+from lib.serving.simulate import REPLICATIONS, ServiceCurve, simulated_goodput
 from lib.serving.tokenizers import max_length_for, serving_tokenizer
 from lib.spec import LoadTestSpec
 
@@ -92,7 +93,8 @@ def load_test(
 
     report((steps - 0.5) / steps, "Simulating the batcher over the measured service times")
     lengths = token_lengths(tokenizer, texts, max_length)
-    curve = ServiceCurve.fit(records, spec.max_batch)
+    points = search.points if search is not None else []
+    curve = ServiceCurve.fit(records, spec.max_batch, query_overhead_s(points or [single]))
     simulated = simulated_goodput(
         curve,
         lengths,
@@ -105,6 +107,9 @@ def load_test(
         seed=spec.seed,
     )
     result = _assemble(spec, max_length, single, offline, search, note, curve, simulated)
+    # What the simulation was given, so that it can be rerun from the document alone.
+    result["simulation"]["lengths"] = lengths
+    result["simulation"]["replications"] = REPLICATIONS
     result["wall_s"] = round(time.perf_counter() - started, 2)
     report(1.0, "Load test done")
     return result
@@ -114,6 +119,16 @@ def token_lengths(tokenizer, texts: Sequence[str], max_length: int) -> list[int]
     """Each text's length in tokens as served (truncated), for the simulation's requests."""
     ids = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
     return [len(x) for x in ids]
+
+
+def query_overhead_s(results: Sequence[ScenarioResult]) -> float:
+    """Each query's time outside the batcher: LoadGen's mean latency less the batcher's own
+    (queue, tokenize, model), the median over ``results``: LoadGen issuing the query into
+    Python, and hearing of its completion, which wait on the GIL while the batcher holds it."""
+    gaps = [r.mean_ms - sum(r.breakdown_ms.values()) for r in results if r.queries > 0]
+    if not gaps:
+        return 0.0
+    return max(float(statistics.median(gaps)), 0.0) / 1000
 
 
 def _warm_up(batcher: DynamicBatcher, texts: Sequence[str], max_batch: int) -> float:
@@ -150,6 +165,7 @@ def _point(result: ScenarioResult, spec: LoadTestSpec) -> dict[str, Any]:
         "achieved_qps": round(result.achieved_qps, 3),
         "p50_ms": round(result.latency_ms(50), 3),
         "p99_ms": round(p99, 3),
+        "mean_ms": round(result.mean_ms, 3),
         "meets_slo": p99 <= spec.slo_ms,
         "valid": result.valid,
         "latency_source": result.latency_source,

@@ -103,3 +103,68 @@ def test_search_that_runs_out_of_points_reports_its_bracket():
     assert result.bracket == (25.0, 50.0)
     assert "between 25 and 50 QPS" in result.note
     assert result.to_dict()["bracket_qps"] == [25.0, 50.0]
+
+
+# ---------------------------------------------------------------- fidelity to LoadGen
+def test_query_overhead_adds_to_every_latency_and_keeps_no_batch_waiting():
+    # Time outside the batcher (LoadGen issuing the query and hearing back) delays the answer
+    # but not the server: waits and batches stay as they were, every latency moves by it.
+    common = dict(max_batch=4, max_delay_ms=1, duration_s=20, seed=3)
+    plain = simulate_server(ServiceCurve.constant(0.004), [10], 150, **common)
+    curve = ServiceCurve.constant(0.004)
+    curve.overhead_s = 0.0025
+    late = simulate_server(curve, [10], 150, **common)
+    assert late.mean_wait_ms == pytest.approx(plain.mean_wait_ms)
+    assert late.mean_batch == pytest.approx(plain.mean_batch)
+    for key, ms in plain.percentiles_ms.items():
+        assert late.percentiles_ms[key] == pytest.approx(ms + 2.5)
+    again = ServiceCurve.from_dict(curve.to_dict())
+    assert again.overhead_s == pytest.approx(0.0025)
+    assert ServiceCurve.from_dict({**curve.to_dict(), "overhead_ms": None}).overhead_s == 0
+
+
+def test_query_overhead_is_loadgen_s_latency_less_the_batcher_s():
+    from lib.serving.loadgen import ScenarioResult
+    from lib.serving.variant import query_overhead_s
+
+    def point(mean_ms, queue, tokenize, model):
+        breakdown = {"queue": queue, "tokenize": tokenize, "model": model}
+        return ScenarioResult(
+            "Server", 100.0, 99.0, {}, mean_ms, "loadgen", True, {}, breakdown, 2.0, 500, 5.0
+        )
+
+    points = [point(21.5, 6.0, 1.0, 13.0), point(30.0, 9.0, 1.2, 18.0), point(9.0, 3.0, 1, 5.5)]
+    assert query_overhead_s(points) == pytest.approx(0.0015)  # the median of 1.5, 1.8, -0.5
+    assert query_overhead_s([point(5.0, 1.0, 1.0, 4.0)]) == 0  # never negative
+    records = [BatchRecord(n, 20, 0.0001, 0.002 + 0.001 * n) for n in (1, 2, 4, 8)]
+    assert ServiceCurve.fit(records, max_batch=8, overhead_s=0.0015).overhead_s == 0.0015
+
+
+def test_replicated_points_take_the_median_and_steady_the_search():
+    # One 5 s run's p99 is a handful of requests; a search over one seed follows its luck.
+    service = ServiceCurve(
+        [1, 32], [10, 60], [[0.003, 0.004], [0.03, 0.08]], jitter=[0.8, 0.9, 1.0, 1.1, 1.6]
+    )
+    common = dict(max_batch=32, max_delay_ms=5, duration_s=5, min_queries=100)
+    one = simulate_server(service, [10, 30, 60], 300, **common, seed=0)
+    assert one.replications == 1 and one.request_mean_batch >= one.mean_batch
+    many = simulate_server(service, [10, 30, 60], 300, **common, seed=0, replications=5)
+    assert many.replications == 5 and many.queries == pytest.approx(1500, rel=0.1)
+
+    def spread(replications):
+        found = [
+            simulated_goodput(
+                service,
+                [10, 30, 60],
+                slo_ms=60,
+                **common,
+                seed=s,
+                replications=replications,
+                max_points=8,
+                tolerance=0.02,
+            ).goodput_qps
+            for s in range(4)
+        ]
+        return max(found) - min(found)
+
+    assert spread(9) < spread(1)
