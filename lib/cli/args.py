@@ -131,7 +131,7 @@ def add_load_test_arguments(parser: argparse.ArgumentParser, switch: bool = True
     )
     g.add_argument("--max-length", type=int, help="truncate queries at this many tokens")
     g.add_argument(
-        "--point-seconds", type=float, help="length of each LoadGen run in s (default 5)"
+        "--point-seconds", type=float, help="length of each LoadGen run in s (default 10)"
     )
     g.add_argument("--min-queries", type=int, help="queries each LoadGen run issues at least (100)")
     g.add_argument(

@@ -2,7 +2,7 @@
 
     python -m lib load-test --run RUN_ID [--store URL] [--variants fp32,int8] \
         [--slo-ms 100] [--tokenizer fast|slow] [--max-batch 32] [--max-delay-ms 5] \
-        [--point-seconds 5] [--max-points 8] [--mlperf-minimum]
+        [--point-seconds 10] [--max-points 8] [--mlperf-minimum]
 
 Each measured variant of the run is rebuilt from its stored spec (trained steps from the build
 cache, as ``run`` builds them), in its own process, and load-tested; its stored result gets

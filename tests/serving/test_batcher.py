@@ -163,7 +163,7 @@ def test_spec_round_trips_through_json():
     spec = LoadTestSpec(slo_ms=50, tokenizer="slow", max_batch=8, max_length=128, seed=3)
     again = LoadTestSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
     assert again == spec
-    assert LoadTestSpec().duration_s == 5.0
+    assert LoadTestSpec().duration_s == 10.0
     assert LoadTestSpec(mlperf_minimum=True).duration_s == 600.0
 
 
