@@ -109,7 +109,7 @@ def test_the_load_test_line_shows_only_when_asked():
     assert "Load test" not in dict(spec_lines(default_spec_dict()))
     d = RunSpec(load_test=LoadTestSpec(slo_ms=50, max_batch=8)).to_dict()
     line = dict(spec_lines(d))["Load test"]
-    assert "p99 ≤ 50 ms" in line and "up to 8" in line and "5 s per LoadGen run" in line
+    assert "p99 ≤ 50 ms" in line and "up to 8" in line and "10 s per LoadGen run" in line
 
 
 def test_the_time_budget_covers_every_loadgen_run():
