@@ -116,6 +116,27 @@ class DynamicBatcher:
             self._thread.join()
             self._thread = None
 
+    def serve_here_until_stopped(self) -> None:
+        """Serve on the calling thread until ``stop()``; the worker thread, if any, pauses.
+
+        Why: once a process has run torch on a thread (its main thread builds and measures the
+        variant), eager PyTorch called from another thread runs about 2x slower here (a 6 ms
+        forward took 12 ms from a second thread, OpenMP's per-thread pools); serving on the
+        thread that measured keeps the model as fast as it was measured. ONNX Runtime, with
+        its own pool, is indifferent.
+        """
+        resume = self._thread is not None
+        self.close()
+        try:
+            self._loop()
+        finally:
+            if resume:
+                self.start()
+
+    def stop(self) -> None:
+        """Ends ``serve_here_until_stopped`` once the requests queued before it are served."""
+        self._queue.put(_STOP)
+
     def __enter__(self) -> DynamicBatcher:
         return self.start()
 

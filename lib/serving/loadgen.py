@@ -162,9 +162,26 @@ class LoadGenHarness:
             log.log_output = output
             log.enable_trace = False
             start = time.perf_counter()
-            lg.StartTestWithLogSettings(
-                self._sut, self._qsl, settings, log, str(Path(folder) / "no-audit.config")
-            )
+            failure: list[BaseException] = []
+
+            def drive() -> None:
+                # LoadGen drives from a helper thread so that the batcher serves on this one,
+                # the thread that built and measured the model (see serve_here_until_stopped).
+                try:
+                    lg.StartTestWithLogSettings(
+                        self._sut, self._qsl, settings, log, str(Path(folder) / "no-audit.config")
+                    )
+                except BaseException as exc:  # noqa: BLE001 - re-raised on this thread below
+                    failure.append(exc)
+                finally:
+                    self.batcher.stop()
+
+            driver = threading.Thread(target=drive, name="leanbench-loadgen", daemon=True)
+            driver.start()
+            self.batcher.serve_here_until_stopped()
+            driver.join()
+            if failure:
+                raise failure[0]
             wall = time.perf_counter() - start
             detail = _read_detail(Path(folder) / "mlperf_log_detail.txt")
         with self._lock:
