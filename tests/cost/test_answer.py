@@ -14,29 +14,10 @@ from lib.cost import explain
 from lib.cost.catalog import load_catalog
 from lib.cost.formulas import CostAssumptions
 from lib.cost.table import cost_table
+from tests.helpers.runs import cost_result as result
 
 ENV = {"device": "cpu", "cpu_model": "Intel(R) Xeon(R) Platinum 8488C", "threads": 2}
 OPTIONS = list(ans.DEFAULT_OPTIONS)  # g4dn.xlarge, c7i.2xlarge, g6.xlarge, L4 (owned)
-
-
-def result(variant: str, precision: str, accuracy: float, t1: float, t32: float) -> dict:
-    return {
-        "variant": variant,
-        "status": "ok",
-        "accuracy": accuracy,
-        "macro_f1": accuracy - 0.01,
-        "latency_ms": {
-            "1": {"p50": 1000 / t1, "p90": 1100 / t1},
-            "32": {"p50": 32000 / t32, "p90": 35000 / t32},
-        },
-        "throughput_per_s": {"1": t1, "32": t32},
-        "size_mb": 90.0 if precision == "fp32" else 23.0,
-        "params": 22_700_000,
-        "precision": precision,
-        "runtime": "eager",
-        "flops_per_item": 2.9e9,
-        "num_layers": 6,
-    }
 
 
 def doc(int8_accuracy: float = 0.855) -> dict:

@@ -13,28 +13,9 @@ from lib.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "cost.py")
+from tests.helpers.runs import cost_result as result  # noqa: E402
+
 ENV = {"device": "cpu", "cpu_model": "Intel(R) Xeon(R) Platinum 8488C", "threads": 2}
-
-
-def result(variant: str, precision: str, accuracy: float, t1: float, t32: float) -> dict:
-    """A result row shaped like the runner's."""
-    return {
-        "variant": variant,
-        "status": "ok",
-        "accuracy": accuracy,
-        "macro_f1": accuracy - 0.01,
-        "latency_ms": {
-            "1": {"p50": 1000 / t1, "p90": 1100 / t1},
-            "32": {"p50": 32000 / t32, "p90": 35000 / t32},
-        },
-        "throughput_per_s": {"1": t1, "32": t32},
-        "size_mb": 90.0 if precision == "fp32" else 23.0,
-        "params": 22_700_000,
-        "precision": precision,
-        "runtime": "eager",
-        "flops_per_item": 2.9e9,
-        "num_layers": 6,
-    }
 
 
 @pytest.fixture

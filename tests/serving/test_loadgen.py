@@ -16,31 +16,6 @@ TEXTS = [f"the film number {i} was " + "rather good and " * (i % 6) for i in ran
 SHORT = dict(point_seconds=1.0, min_queries=50)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tokenizer(tiny_model_dir):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(tiny_model_dir))
-
-
-@pytest.fixture(scope="module")
-def model(tiny_model_dir):
-    from transformers import AutoModelForSequenceClassification
-
-    torch.manual_seed(0)
-    return AutoModelForSequenceClassification.from_pretrained(
-        str(tiny_model_dir), num_labels=2
-    ).eval()
-
-
 def paced(model, base_ms: float, per_item_ms: float = 0.0, fail_after: int | None = None):
     """The tiny model, slowed to a known service time, so that queueing shows at rates a
     2-core machine can issue; optionally failing after ``fail_after`` calls."""
