@@ -180,3 +180,17 @@ def reap(store) -> None:
         jobs.reap_dead_runs(store)
     except Exception:  # noqa: BLE001 - a reaping problem must not hide the runs
         log.warning("reap_dead_runs failed\n%s", traceback.format_exc())
+
+
+# ------------------------------------------------------------------ the run being looked at
+def set_focus_run(run_id: str | None) -> None:
+    """Remember the run the user is looking at (on Demo, Results or Compare), so the next page
+    (Cost above all) opens with the same run instead of the newest one."""
+    if run_id:
+        st.session_state["focus_run"] = str(run_id)
+
+
+def focus_run() -> str | None:
+    """The run the user last looked at, or None."""
+    value = st.session_state.get("focus_run")
+    return str(value) if value else None
