@@ -1,5 +1,10 @@
 """Demo: real results recorded with Leanbench, loaded in one click (no network, no model
-download, no benchmarking), told in three screens: the choice, the trade-off, the money."""
+download, no benchmarking), told in three screens: the answer, the trade-off, the money.
+
+The first screen is the answer on its own: the version to ship for a stated target, one chart
+and the monthly bill before and after. The story is told from the run recorded on a machine
+like the visitor's (``lib.demo.pitch``); the other kind of CPU becomes a message, not a
+contradiction."""
 
 from __future__ import annotations
 
@@ -10,18 +15,32 @@ import streamlit as st
 
 from lib import compare as cmp
 from lib.cost.formulas import CostAssumptions
+from lib.demo import pitch as pt
 from lib.demo import story as demo
-from lib.format import fmt_ms
+from lib.format import MISSING, fmt_ms
 from lib.schema import FINISHED
-from pages._ui import COMPARE, COST, RUN, get_store, guarded, link
+from pages._ui import COMPARE, COST, RUN, get_store, guarded, link, set_focus_run
+
+CHART_HEIGHT = 380
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _frame(docs_json: str, options: tuple[str, ...]) -> pd.DataFrame:
-    return cmp.compare_frame(json.loads(docs_json), 1, list(options))
+@st.cache_data(show_spinner=False, max_entries=16)
+def _frame(doc_json: str, batch: int, options: tuple[str, ...], per_day: float) -> pd.DataFrame:
+    a = CostAssumptions(requests_per_day=per_day)
+    return cmp.compare_frame([json.loads(doc_json)], batch, list(options), assumptions=a)
 
 
-def _story_runs(store) -> tuple[list[dict], bool]:
+@st.cache_data(show_spinner=False, max_entries=16)
+def _pitch(doc_json: str, per_day: float) -> pt.Pitch:
+    return pt.pitch(json.loads(doc_json), per_day)
+
+
+@st.cache_data(show_spinner=False)
+def _here() -> str:
+    return pt.this_machine_kind()
+
+
+def _story_docs(store) -> tuple[list[dict], bool]:
     """The demo runs in the store, else the newest finished run of the user's own."""
     runs = store.list_runs(limit=300)
     demos = [r for r in runs if demo.is_demo(r) and r["status"] in FINISHED]
@@ -31,119 +50,154 @@ def _story_runs(store) -> tuple[list[dict], bool]:
     return ([store.run_document(own[0]["id"])] if own else []), False
 
 
-def _loader(store) -> None:
+def _top_row(store) -> float:
+    """The load button and the volume the money is stated for; returns requests per day."""
     available = demo.demo_available()
-    left, right = st.columns([1, 2.2])
-    with left:
-        clicked = st.button(
-            "Load the demo results",
-            type="primary",
-            icon=":material/play_arrow:",
-            disabled=not available,
-            key="demo_load",
-            help="Copies the bundled results into your store: instant, works offline.",
-        )
-    with right:
-        if available:
-            st.caption(
-                "Real results recorded with Leanbench on the machines named below. Nothing is "
-                "downloaded or measured; loading twice changes nothing."
-            )
-        else:
-            st.caption(
-                "No demo results are bundled with this copy (data/demo/ is empty). The story "
-                "below uses your own newest run, if there is one."
-            )
+    left, mid, right = st.columns([1, 1.1, 2.2], vertical_alignment="bottom")
+    clicked = left.button(
+        "Load the demo results",
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=not available,
+        key="demo_load",
+        help="Copies the bundled results into your store: instant, works offline.",
+    )
+    per_day = mid.selectbox(
+        "Requests a day",
+        pt.VOLUMES,
+        index=pt.VOLUMES.index(pt.DEFAULT_REQUESTS_PER_DAY),
+        format_func=lambda v: f"{pt.volume_text(v)} requests a day",
+        key="demo_volume",
+        label_visibility="collapsed",
+        help="The volume the monthly bills are stated for.",
+    )
+    right.caption(
+        "Real runs recorded with Leanbench; nothing is downloaded or measured."
+        if available
+        else "No demo results are bundled with this copy (data/demo/ is empty): the story "
+        "uses your own newest run."
+    )
     if clicked:
         ids = demo.load_demo(store)
         st.toast(f"Loaded {len(ids)} demo run(s).", icon=":material/check_circle:")
+    return float(per_day)
 
 
-def _runs_table(docs: list[dict]) -> None:
+# ------------------------------------------------------------------ 1 · the answer
+def _answer(doc: dict, doc_json: str, p: pt.Pitch, runs: pt.StoryRuns) -> None:
+    if p.variant is None:
+        st.warning(p.headline, icon=":material/report:")
+    else:
+        st.success(f"**Ship {p.variant}.** {p.headline}", icon=":material/verified:")
+    left, right = st.columns([1, 1.7])
+    with left:
+        base_acc = _pct(p.accuracy_base)
+        if p.variant is not None:
+            st.metric(
+                f"Speed at batch {p.speedup_batch}",
+                f"{p.speedup:.1f}x faster" if p.speedup else MISSING,
+                help="Median time per batch of the original divided by the variant's, both "
+                "measured on the machine named below.",
+                border=True,
+            )
+            st.metric(
+                "Accuracy",
+                _pct(p.accuracy_pick),
+                delta=f"{p.delta_pts:+.1f} pts vs {base_acc} ({p.baseline})"
+                if p.delta_pts is not None
+                else None,
+                delta_color="off" if not p.significant else "normal",
+                help="On the same held-out examples as the original; the difference is tested "
+                "with McNemar's test (significant: p < 0.05).",
+                border=True,
+            )
+        if p.monthly_before is not None and p.monthly_after is not None:
+            st.metric(
+                f"Monthly bill on {p.option}",
+                pt.dollars(p.monthly_after),
+                delta=f"{pt.dollars(p.monthly_after - p.monthly_before)} vs "
+                f"{pt.dollars(p.monthly_before)} for {p.baseline}",
+                delta_color="inverse",
+                help=f"At {pt.volume_text(p.requests_per_day)} requests a day; "
+                f"{p.cost_basis or 'cost basis in the Cost page'}. Price: {p.price_source} "
+                f"({p.price_date}).",
+                border=True,
+            )
+        st.caption(f"Target: {p.target}. {runs.note}")
+    with right:
+        df = _frame(doc_json, p.speedup_batch or 1, (), p.requests_per_day)
+        fig = cmp.accuracy_latency_chart(df)
+        fig.update_layout(height=CHART_HEIGHT)
+        st.plotly_chart(fig, width="stretch", key="demo_answer_chart")
+    with st.expander("What each version does", icon=":material/menu_book:"):
+        st.dataframe(_versions_table(doc), hide_index=True, width="stretch")
+
+
+def _pct(value: float | None) -> str:
+    return MISSING if value is None else f"{value * 100:.1f}%"
+
+
+def _versions_table(doc: dict) -> pd.DataFrame:
     rows = []
-    for d in docs:
-        f = cmp.run_facts(d)
+    for r in doc.get("results") or []:
+        if not isinstance(r, dict):
+            continue
+        acc = r.get("accuracy")
         rows.append(
             {
-                "Run": d.get("name") or f"{f['model']} on {f['dataset']}",
-                "Model": f["model"],
-                "Dataset": f["dataset"],
-                "Recorded on": f["hardware"],
-                "Date": f["date"],
-                "Variants": ", ".join(str(r.get("variant")) for r in d["results"]),
+                "Version": r.get("variant"),
+                "What it does": demo.explain_variant(str(r.get("variant"))),
+                "Accuracy": _pct(acc) if isinstance(acc, int | float) else MISSING,
+                "Size": f"{r['size_mb']:.0f} MB"
+                if isinstance(r.get("size_mb"), int | float)
+                else MISSING,
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    return pd.DataFrame(rows)
 
 
-def _choice(df: pd.DataFrame) -> None:
-    st.markdown(
-        "### 1 · The choice\nThe same model, made smaller or faster in different ways. Each "
-        "version was measured on the same examples and the same machine as the original."
+# ------------------------------------------------------------------ 2 · the trade-off
+def _tradeoff(doc_json: str, docs: list[dict], runs: pt.StoryRuns) -> None:
+    sizes = pt.batch_sizes(runs.primary)
+    batch = st.segmented_control(
+        "Batch size",
+        sizes,
+        default=sizes[-1] if sizes else None,
+        format_func=lambda b: f"batch {b}",
+        key="demo_batch",
+        label_visibility="collapsed",
+    ) or (sizes[-1] if sizes else 1)
+    df = _frame(doc_json, int(batch), (), pt.DEFAULT_REQUESTS_PER_DAY)
+    st.info(pt.tradeoff_sentence(df), icon=":material/insights:")
+    contrast = pt.hardware_contrast(docs)
+    if contrast:
+        st.warning(contrast, icon=":material/memory:")
+    fig = cmp.accuracy_latency_chart(df)
+    fig.update_layout(height=CHART_HEIGHT + 60)
+    st.plotly_chart(fig, width="stretch", key="demo_tradeoff_chart")
+    st.caption(
+        f"{runs.note} Up and to the left is better; the bold points are the Pareto frontier: "
+        "nothing else is both faster and more accurate."
     )
-    pts = cmp.measured_points(df)
-    variants = list(dict.fromkeys(df["variant"]))
-    cols = st.columns(min(3, max(1, len(variants))))
-    for i, v in enumerate(variants):
-        rows = pts[pts["variant"] == v]
-        with cols[i % len(cols)].container(border=True):
-            st.markdown(f"**{v}**")
-            st.write(demo.explain_variant(v))
-            if rows.empty:
-                st.caption("Did not finish in these runs.")
-                continue
-            r = rows.iloc[0]
-            facts = []
-            if pd.notna(r["accuracy"]):
-                facts.append(f"accuracy {r['accuracy'] * 100:.1f}%")
-            if pd.notna(r.get("size_mb")):
-                facts.append(f"{r['size_mb']:.0f} MB")
-            if pd.notna(r["p95_ms"]):
-                facts.append(f"p95 {fmt_ms(r['p95_ms'])} per request")
-            st.caption(" · ".join(facts) + f" — on {r['hardware']}")
 
 
-def _tradeoff(df: pd.DataFrame, docs: list[dict]) -> None:
-    from lib.results.frame import summary_sentence, to_frame
-
-    st.markdown(
-        "### 2 · The trade-off\nUp and to the left is better. The bold points are the Pareto "
-        "frontier: for each of them, nothing else is both faster and more accurate."
-    )
-    for d in docs:
-        frame = to_frame([r for r in d["results"] if isinstance(r, dict)])
-        f = cmp.run_facts(d)
-        st.info(f"**{f['hardware']}** ({f['date']}): {summary_sentence(frame)}")
-    st.plotly_chart(cmp.accuracy_latency_chart(df), width="stretch", key="demo_lat")
-
-
-def _money(df: pd.DataFrame) -> None:
-    a = CostAssumptions()
-    st.markdown(
-        "### 3 · The money\nWhat a million answers cost on machines you can rent or buy, at "
-        f"{a.requests_per_day:,.0f} requests a day and {a.utilisation:.0%} average use."
-    )
-    pts = cmp.measured_points(df)
-    best_base = pts[pts["variant"] == cmp.BASELINE]["accuracy"].max()
-    targets = cmp.Targets(
-        min_accuracy=float(best_base) - 0.01 if pd.notna(best_base) else None,
-    )
-    rec = cmp.recommend(df, targets)
-    keep = " (keeping accuracy within 1 point of fp32)" if targets.min_accuracy else ""
-    if rec.met:
-        st.success(f"**{rec.sentence}**{keep}", icon=":material/savings:")
-    else:
-        st.warning(f"**{rec.sentence}**", icon=":material/report:")
-    for n in rec.notes:
-        st.caption(n)
-    if rec.met and rec.numbers.get("run_id"):
-        sentence = demo.breakeven_sentence(df, rec.numbers["variant"], rec.numbers["run_id"])
+# ------------------------------------------------------------------ 3 · the money
+def _money(doc: dict, doc_json: str, p: pt.Pitch) -> None:
+    money = pt.money_sentence(p)
+    if money:
+        (st.success if p.saves else st.info)(money, icon=":material/savings:")
+    df = _frame(doc_json, p.speedup_batch or 1, tuple(cmp.DEFAULT_OPTIONS), p.requests_per_day)
+    if p.variant:
+        sentence = demo.breakeven_sentence(df, p.variant, str(doc.get("run_id")))
         if sentence:
             st.info(sentence, icon=":material/account_balance:")
-    st.plotly_chart(cmp.grouped_bars(df, "usd_per_million"), width="stretch", key="demo_cost")
+    fig = cmp.grouped_bars(df, "usd_per_million")
+    fig.update_layout(height=CHART_HEIGHT + 40)
+    st.plotly_chart(fig, width="stretch", key="demo_cost_chart")
     st.caption(
-        "Projected = that machine was not measured: the cost is estimated from the run's "
-        "measurement (the Cost page shows how). Prices carry their source and date."
+        f"At {pt.volume_text(p.requests_per_day)} requests a day. Projected = that machine was "
+        "not measured: its cost is estimated from this run's measurement (the Cost page shows "
+        "how). Prices carry their source and date."
     )
     c1, c2 = st.columns(2)
     with c1:
@@ -152,15 +206,34 @@ def _money(df: pd.DataFrame) -> None:
         link(COST, "See every cost assumption", ":material/payments:")
 
 
+def _where_recorded(docs: list[dict]) -> None:
+    rows = []
+    for d in docs:
+        f = cmp.run_facts(d)
+        ok = [r for r in d["results"] if isinstance(r, dict) and r.get("status") == "ok"]
+        rows.append(
+            {
+                "Run": d.get("name") or f"{f['model']} on {f['dataset']}",
+                "Recorded on": f["hardware"],
+                "CPU kind": pt.SHORT_KINDS[pt.cpu_kind(d.get("environment"))],
+                "Date": f["date"],
+                "Versions": len(ok),
+                "Fastest at batch 32 (p50)": _fastest(d),
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def _fastest(doc: dict) -> str:
+    best = pt.fastest(doc)
+    return f"{best[0]} ({fmt_ms(best[1])})" if best else MISSING
+
+
 def main() -> None:
     st.title("Which version of the model should you ship?")
-    st.caption(
-        "Leanbench makes a model smaller or faster in several ways, measures what each way "
-        "keeps and gains, and turns that into money. Three screens, two minutes."
-    )
     store = get_store()
-    _loader(store)
-    docs, is_demo = _story_runs(store)
+    per_day = _top_row(store)
+    docs, is_demo = _story_docs(store)
     if not docs:
         st.info(
             "Nothing to show yet: load the demo results above, or run a benchmark on the Run "
@@ -169,21 +242,25 @@ def main() -> None:
         )
         link(RUN, "Run a benchmark", ":material/play_circle:")
         return
-    if not is_demo:
-        st.caption("Showing your newest run (no demo results loaded).")
-    _runs_table(docs)
-    docs_json = json.dumps(docs, sort_keys=True, default=str)
-    df = _frame(docs_json, tuple(cmp.DEFAULT_OPTIONS))
-    if cmp.ok_candidates(df).empty:
+    runs = pt.story_runs(docs, _here())
+    if runs is None:
         st.warning("These runs have no finished variant to show.", icon=":material/warning:")
         return
-    one, two, three = st.tabs(["1 · The choice", "2 · The trade-off", "3 · The money"])
+    doc = runs.primary
+    set_focus_run(str(doc.get("run_id")))
+    if not is_demo:
+        st.caption("Showing your newest run (no demo results loaded).")
+    doc_json = json.dumps(doc, sort_keys=True, default=str)
+    p = _pitch(doc_json, per_day)
+    one, two, three = st.tabs(["1 · The answer", "2 · The trade-off", "3 · The money"])
     with one:
-        _choice(df)
+        _answer(doc, doc_json, p, runs)
     with two:
-        _tradeoff(df, docs)
+        _tradeoff(doc_json, docs, runs)
     with three:
-        _money(df)
+        _money(doc, doc_json, p)
+    with st.expander("Where and when these runs were recorded", icon=":material/history:"):
+        _where_recorded(docs)
 
 
 guarded(main)

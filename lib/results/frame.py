@@ -471,6 +471,21 @@ def summary_sentence(
             acc += " (not significant)" if p >= 0.05 else f" (significant, p={p:.2g})"
     parts.append(f"and {acc}")
     sentence = ", ".join(parts[:-1]) + (", " if len(parts) > 2 else " ") + parts[-1] + "."
+    faster = others[others[f"speedup_vs_fp32_b{b}"] >= 1.05]
+    if not keeps.empty and speed < 1.05 and not faster.empty:
+        # The best that keeps accuracy is no faster: lead with that, then name the trade.
+        quick = faster.sort_values(f"speedup_vs_fp32_b{b}", ascending=False).iloc[0]
+        lost = quick["accuracy_delta_pts"]
+        cost = (
+            f"loses {abs(lost):.1f} accuracy points"
+            if not math.isnan(lost) and lost < 0
+            else "its accuracy differs"
+        )
+        return (
+            f"No variant that keeps accuracy within {max_loss_pts:g} point of {baseline} is "
+            f"faster at batch {b} ({best['variant']} is {speed_part}); the fastest, "
+            f"{quick['variant']}, is {_times(quick[f'speedup_vs_fp32_b{b}'])} faster and {cost}."
+        )
     if keeps.empty:
         sentence += (
             f" No variant stayed within {max_loss_pts:g} accuracy point of {baseline}; "

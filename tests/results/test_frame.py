@@ -176,3 +176,15 @@ def test_typed_results_give_the_same_frame():
     assert rf.to_frame(typed).equals(frame)
     assert frame.loc[1, "speedup_vs_fp32_b1"] == pytest.approx(2.0)
     assert rf.to_long(typed).equals(rf.to_long(results))
+
+
+def test_summary_does_not_lead_with_a_slower_variant_when_a_faster_one_exists():
+    """The AVX2 demo said 'half is 5.9x slower than fp32' as its headline: the sentence must lead
+    with the fact (nothing that keeps accuracy is faster) and name the trade."""
+    rows = sample()
+    rows[1]["latency_ms"]["32"] = lat(940.0)  # half: keeps accuracy, much slower (no bf16)
+    rows[2]["accuracy"] = 0.70  # int8: faster, loses the accuracy
+    s = rf.summary_sentence(rf.to_frame(rows), 32)
+    assert s.startswith("No variant that keeps accuracy within 1 point of fp32 is faster")
+    assert "(half is" in s and "slower than fp32)" in s
+    assert "the fastest, int8," in s and "loses" in s
