@@ -15,6 +15,7 @@ import streamlit as st
 
 from lib import compare as cmp
 from lib.cost.formulas import CostAssumptions
+from lib.demo import charts as dch
 from lib.demo import pitch as pt
 from lib.demo import story as demo
 from lib.format import MISSING, fmt_ms
@@ -94,11 +95,11 @@ def _answer(doc: dict, doc_json: str, p: pt.Pitch, runs: pt.StoryRuns) -> None:
         base_acc = _pct(p.accuracy_base)
         if p.variant is not None:
             st.metric(
-                f"Speed at batch {p.speedup_batch}",
+                f"Speed vs {p.baseline} at batch {p.speedup_batch}",
                 f"{p.speedup:.1f}x faster" if p.speedup else MISSING,
                 help="Median time per batch of the original divided by the variant's, both "
                 "measured on the machine named below.",
-                border=True,
+                border=False,
             )
             st.metric(
                 "Accuracy",
@@ -109,11 +110,11 @@ def _answer(doc: dict, doc_json: str, p: pt.Pitch, runs: pt.StoryRuns) -> None:
                 delta_color="off" if not p.significant else "normal",
                 help="On the same held-out examples as the original; the difference is tested "
                 "with McNemar's test (significant: p < 0.05).",
-                border=True,
+                border=False,
             )
         if p.monthly_before is not None and p.monthly_after is not None:
             st.metric(
-                f"Monthly bill on {p.option}",
+                f"Monthly bill on {p.option}{' (projected)' if p.projected else ''}",
                 pt.dollars(p.monthly_after),
                 delta=f"{pt.dollars(p.monthly_after - p.monthly_before)} vs "
                 f"{pt.dollars(p.monthly_before)} for {p.baseline}",
@@ -121,7 +122,7 @@ def _answer(doc: dict, doc_json: str, p: pt.Pitch, runs: pt.StoryRuns) -> None:
                 help=f"At {pt.volume_text(p.requests_per_day)} requests a day; "
                 f"{p.cost_basis or 'cost basis in the Cost page'}. Price: {p.price_source} "
                 f"({p.price_date}).",
-                border=True,
+                border=False,
             )
         st.caption(f"Target: {p.target}. {runs.note}")
     with right:
@@ -182,22 +183,32 @@ def _tradeoff(doc_json: str, docs: list[dict], runs: pt.StoryRuns) -> None:
 
 
 # ------------------------------------------------------------------ 3 · the money
+@st.cache_data(show_spinner=False, max_entries=16)
+def _bills(doc_json: str, per_day: float, options: tuple[str, ...]) -> pd.DataFrame:
+    return pt.monthly_bills(json.loads(doc_json), per_day, options)
+
+
 def _money(doc: dict, doc_json: str, p: pt.Pitch) -> None:
     money = pt.money_sentence(p)
     if money:
         (st.success if p.saves else st.info)(money, icon=":material/savings:")
-    df = _frame(doc_json, p.speedup_batch or 1, tuple(cmp.DEFAULT_OPTIONS), p.requests_per_day)
+    options = tuple(dict.fromkeys([*pt.CPU_OPTIONS[:1], *cmp.DEFAULT_OPTIONS]))
     if p.variant:
+        df = _frame(doc_json, p.speedup_batch or 1, tuple(cmp.DEFAULT_OPTIONS), p.requests_per_day)
         sentence = demo.breakeven_sentence(df, p.variant, str(doc.get("run_id")))
         if sentence:
             st.info(sentence, icon=":material/account_balance:")
-    fig = cmp.grouped_bars(df, "usd_per_million")
+    bills = _bills(doc_json, p.requests_per_day, options)
+    cheapest = pt.cheapest_sentence(bills, p)
+    if cheapest:
+        st.caption(cheapest)
+    fig = dch.monthly_bill_chart(bills, p.variant, pt.volume_text(p.requests_per_day))
     fig.update_layout(height=CHART_HEIGHT + 40)
     st.plotly_chart(fig, width="stretch", key="demo_cost_chart")
     st.caption(
-        f"At {pt.volume_text(p.requests_per_day)} requests a day. Projected = that machine was "
-        "not measured: its cost is estimated from this run's measurement (the Cost page shows "
-        "how). Prices carry their source and date."
+        "Projected = that machine was not the one measured: its bill is estimated from this "
+        "run's measurement (the Cost page shows how). GPU bills are projections of the same "
+        "model at fp16. Prices carry their source and date (hover a bar)."
     )
     c1, c2 = st.columns(2)
     with c1:
@@ -230,7 +241,7 @@ def _fastest(doc: dict) -> str:
 
 
 def main() -> None:
-    st.title("Which version of the model should you ship?")
+    st.title("Which version should you ship?")
     store = get_store()
     per_day = _top_row(store)
     docs, is_demo = _story_docs(store)

@@ -105,7 +105,7 @@ class StoryRuns:
     def note(self) -> str:
         where = describe_run(self.primary)
         if self.matched:
-            return f"Recorded on {where}: {CPU_KINDS[self.kind]}, like this machine."
+            return f"Recorded on {where} ({SHORT_KINDS[self.kind]}), a CPU like this one."
         return (
             f"No demo run was recorded on {CPU_KINDS[self.here]} like this one; showing the "
             f"closest, recorded on {where} ({CPU_KINDS[self.kind]})."
@@ -163,6 +163,7 @@ class Pitch:
     monthly_before: float | None = None
     monthly_after: float | None = None
     cost_basis: str | None = None
+    projected: bool = False  # the machine priced was not the one measured: an estimate
     price_source: str | None = None
     price_date: str | None = None
     requests_per_day: float = DEFAULT_REQUESTS_PER_DAY
@@ -295,6 +296,7 @@ def pitch(
         p.instances_before = _int(base_cost.get("instances_needed"))
         p.instances_after = _int(cost.get("instances_needed"))
         p.cost_basis = str(cost.get("basis_label") or cost.get("basis") or "")
+        p.projected = str(cost.get("throughput_source") or "") != "measured"
         p.price_source = _text(cost.get("price_source"))
         p.price_date = _text(cost.get("price_date"))
         bg, cg = num(base_cost.get("goodput_qps")), num(cost.get("goodput_qps"))
@@ -338,11 +340,13 @@ def money_sentence(p: Pitch) -> str | None:
     if not p.saves:
         return (
             f"At {volume_text(p.requests_per_day)} requests a day, {machines(p.instances_before)}"
-            f"on {p.option} ({dollars(p.monthly_before)} a month) serves {p.baseline} as well: "
+            f"on {p.option} ({dollars(p.monthly_before)} a month"
+            f"{', projected' if p.projected else ''}) serves {p.baseline} as well: "
             "the saving shows at a higher volume."
         )
     text = (
-        f"At {volume_text(p.requests_per_day)} requests a day on {p.option}: "
+        f"At {volume_text(p.requests_per_day)} requests a day on {p.option}"
+        f"{' (projected from this run)' if p.projected else ''}: "
         f"{machines(p.instances_after)}({dollars(p.monthly_after)} a month) instead of "
         f"{machines(p.instances_before)}({dollars(p.monthly_before)}) for {p.baseline}"
     )
@@ -448,3 +452,56 @@ def tradeoff_sentence(df: pd.DataFrame, max_loss_pts: float = MAX_LOSS_PTS) -> s
         f"({fmt_ms(b['p95_ms'])}), {acc}: the fastest version within {max_loss_pts:g} "
         "point of the original's accuracy."
     )
+
+
+def monthly_bills(
+    doc: dict,
+    requests_per_day: float = DEFAULT_REQUESTS_PER_DAY,
+    options: tuple[str, ...] = CPU_OPTIONS,
+    catalog=None,
+) -> pd.DataFrame:
+    """The monthly bill of every finished variant on each option at ``requests_per_day``: one
+    row per (variant, option) with the machines needed and whether it is a projection. Rows a
+    machine cannot serve (a CPU-only runtime on a GPU) are left out."""
+    from lib.compare.frame import catalog_for
+    from lib.cost.catalog import load_catalog
+    from lib.cost.formulas import CostAssumptions
+    from lib.cost.table import cost_table
+
+    catalog = catalog_for(catalog or load_catalog(), list(options))
+    table = cost_table(doc, catalog, CostAssumptions(requests_per_day=requests_per_day))
+    keep = table[(table["applicable"] != False) & table["monthly_usd"].notna()]  # noqa: E712
+    out = pd.DataFrame(
+        {
+            "variant": keep["variant"],
+            "option": keep["option"],
+            "monthly_usd": keep["monthly_usd"].astype(float),
+            "instances": keep["instances_needed"],
+            "projected": keep["throughput_source"].astype(str) != "measured",
+            "basis": keep["basis_label"].astype(str),
+            "price_source": keep["price_source"].astype(str),
+            "price_date": keep["price_date"].astype(str),
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def cheapest_sentence(bills: pd.DataFrame, p: Pitch) -> str | None:
+    """Where the lowest bill of all lies, when it is not the pick on the headline machine (an
+    owned GPU can undercut every CPU): 'The lowest bill of all at 20M requests a day: fp32 on
+    L4 (owned), $254 a month (projected).'"""
+    if bills.empty:
+        return None
+    # On a tie the original wins: no optimisation is needed to get that bill.
+    ranked = bills.assign(_bill=bills["monthly_usd"].round(2), _opt=bills["variant"] != p.baseline)
+    best = ranked.sort_values(["_bill", "_opt"]).iloc[0]
+    if p.monthly_after is not None and best["monthly_usd"] >= p.monthly_after - 0.5:
+        return None
+    text = (
+        f"The lowest bill of all at {volume_text(p.requests_per_day)} requests a day: "
+        f"{best['variant']} on {best['option']}, {dollars(best['monthly_usd'])} a month"
+        f"{' (projected)' if best['projected'] else ''}."
+    )
+    if best["variant"] == p.baseline and _int(best["instances"]) == 1:
+        text += " One such machine serves even the original at this volume."
+    return text

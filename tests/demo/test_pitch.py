@@ -37,7 +37,7 @@ def test_cpu_kind_from_recorded_flags():
 def test_the_story_is_told_from_a_run_on_the_visitors_kind_of_cpu(bundled, here):
     runs = pt.story_runs(bundled, here)
     assert runs is not None and runs.matched and runs.kind == here
-    assert "like this machine" in runs.note
+    assert "a CPU like this one" in runs.note
     # among that kind's runs, the one with the most finished variants
     same = _kind(bundled, here)
     assert pt._ok_count(runs.primary) == max(pt._ok_count(d) for d in same)
@@ -116,3 +116,24 @@ def test_fastest_and_batch_sizes(bundled):
     name, ms = pt.fastest(doc)
     assert name.startswith("distill:3") and ms > 0
     assert json.dumps(pt.pitch(doc).target) == '"accuracy within 1 point of fp32"'
+
+
+def test_monthly_bills_and_the_chart_show_one_bar_per_version_and_machine(bundled):
+    from lib.demo.charts import monthly_bill_chart
+
+    doc = pt.story_runs(bundled, "bf16").primary
+    p = pt.pitch(doc, 20_000_000)
+    bills = pt.monthly_bills(doc, 20_000_000, ("c7i.2xlarge", "L4 (owned)"))
+    assert not bills.duplicated(["variant", "option"]).any()
+    c7i = bills[(bills["option"] == "c7i.2xlarge")].set_index("variant")["monthly_usd"]
+    assert c7i["fp32"] == p.monthly_before and c7i[p.variant] == p.monthly_after
+    fig = monthly_bill_chart(bills, p.variant, "20M")
+    assert {t.name.split(" (")[0] for t in fig.data} == {"c7i.2xlarge", "L4 (owned)"}
+    for trace in fig.data:  # each bar is one run's bill, never a sum
+        option = trace.name.split(" (")[0]
+        expected = bills[bills["option"] == option]["monthly_usd"].tolist()
+        assert list(trace.y) == expected
+    assert any("(ship this)" in str(x) for x in fig.data[0].x)
+    # the lowest bill of all is named when it is not the pick's (an owned GPU), ties to fp32
+    text = pt.cheapest_sentence(bills, p)
+    assert text is not None and text.startswith("The lowest bill of all") and "fp32 on L4" in text
