@@ -128,9 +128,10 @@ def test_monthly_bills_and_the_chart_show_one_bar_per_version_and_machine(bundle
     c7i = bills[(bills["option"] == "c7i.2xlarge")].set_index("variant")["monthly_usd"]
     assert c7i["fp32"] == p.monthly_before and c7i[p.variant] == p.monthly_after
     fig = monthly_bill_chart(bills, p.variant, "20M")
-    assert {t.name.split(" (")[0] for t in fig.data} == {"c7i.2xlarge", "L4 (owned)"}
+    names = {t.name.removesuffix(" (projected)") for t in fig.data}
+    assert names == {"c7i.2xlarge", "L4 (owned)"}
     for trace in fig.data:  # each bar is one run's bill, never a sum
-        option = trace.name.split(" (")[0]
+        option = trace.name.removesuffix(" (projected)")
         expected = bills[bills["option"] == option]["monthly_usd"].tolist()
         assert list(trace.y) == expected
     assert any("(ship this)" in str(x) for x in fig.data[0].x)
