@@ -13,7 +13,7 @@ import pandas as pd
 from lib.errors import UserError
 from lib.paths import user_dir
 
-UPLOAD_TYPES = ["csv", "jsonl", "json", "ndjson"]
+UPLOAD_TYPES = ["csv", "tsv", "jsonl", "json", "ndjson"]
 
 _TEXT_NAMES = ("text", "sentence", "review", "content", "body", "message", "tweet", "document")
 _LABEL_NAMES = ("label", "labels", "category", "class", "sentiment", "target", "topic", "y")
@@ -81,6 +81,17 @@ def preview(
     else:
         sample = pd.DataFrame({"text": texts[:rows], "label": labels[:rows]})
     return sample, class_counts(labels)
+
+
+def separator_note(frame: pd.DataFrame) -> str | None:
+    """ "Read as a CSV separated by semicolons (;)." when ``datasets.parse_table`` found a
+    separator other than a comma; None otherwise."""
+    from lib import datasets
+
+    sep = frame.attrs.get("separator")
+    if not sep or sep == ",":
+        return None
+    return f"Read as a CSV separated by {datasets.separator_name(sep)}."
 
 
 def validate_columns(frame: pd.DataFrame, text_col: str, label_col: str, where: str):

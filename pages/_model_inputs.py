@@ -11,6 +11,7 @@ import streamlit as st
 
 from lib.errors import UserError
 from lib.models import facts as model_facts
+from lib.models import hub
 from lib.spec import BUILTIN_MODEL, ModelSpec
 from pages._ui import seed, set_problem
 
@@ -31,10 +32,8 @@ def model_section(d: dict) -> None:
     from lib.models import load as models
 
     source = d["model"]["source"]
-    mode = model_facts.source_kind(source)
-    seed("md_model_mode", mode)
-    seed("md_folder", source if mode == "folder" else "")
-    seed("md_hub", source if mode == "hub" else "")
+    kind = model_facts.source_kind(source)
+    seed("md_model_mode", kind)
     mode = st.radio(
         "Where is the model?",
         list(MODEL_MODES),
@@ -51,6 +50,10 @@ def model_section(d: dict) -> None:
         )
         _show_facts(models.resolve(ModelSpec(BUILTIN_MODEL)))
     elif mode == "folder":
+        # Seeded only where the field is drawn: a value seeded for a field that is not drawn in
+        # the same run outlives the field's own state, and would come back (empty) after the
+        # page is left, instead of the draft's path and its error.
+        seed("md_folder", source if kind == "folder" else "")
         path = st.text_input(
             "Model folder",
             key="md_folder",
@@ -59,11 +62,7 @@ def model_section(d: dict) -> None:
             "(or pytorch_model.bin) and the tokenizer files.",
         ).strip()
         if not path:
-            st.info(
-                f"Type the path of a model folder on this machine. Until then the run uses "
-                f"**{d['model']['source']}**.",
-                icon=":material/folder:",
-            )
+            _until_then(d["model"]["source"], "Type the path of a model folder on this machine.")
             return
         d["model"]["source"] = path
         try:
@@ -75,17 +74,14 @@ def model_section(d: dict) -> None:
         st.success(f"Found a model in {resolved.location}", icon=":material/check_circle:")
         _show_facts(resolved)
     else:
+        seed("md_hub", source if kind == "hub" else "")
         hub_id = st.text_input(
             "Hugging Face model id",
             key="md_hub",
             placeholder="e.g. distilbert-base-uncased-finetuned-sst-2-english",
         ).strip()
         if not hub_id:
-            st.info(
-                f"Type a model id from huggingface.co. Until then the run uses "
-                f"**{d['model']['source']}**.",
-                icon=":material/hub:",
-            )
+            _until_then(d["model"]["source"], "Type a model id from huggingface.co.")
             return
         d["model"]["source"] = hub_id
         try:
@@ -104,6 +100,7 @@ def model_section(d: dict) -> None:
         if st.button("Check it on the Hub", icon=":material/travel_explore:", key="md_hub_check"):
             with st.spinner(f"Asking the Hub about {hub_id}..."):
                 try:
+                    hub.check_reachable(hub_id)  # about a second offline, not the Hub's ~24 s
                     checked[hub_id] = ("ok", _model_facts(resolved.identity, hub_id, False))
                 except UserError as exc:
                     checked[hub_id] = ("error", str(exc))
@@ -114,6 +111,20 @@ def model_section(d: dict) -> None:
                 st.caption(model_facts.facts_line(value))
             else:
                 st.error(value, icon=":material/public:")
+
+
+def _until_then(current: str, ask: str) -> None:
+    """An empty model field: ask for one, and say what the run uses meanwhile, or what is wrong
+    with it (a bad path typed earlier stays in the draft until it is replaced)."""
+    from lib.models import load as models
+
+    try:
+        models.resolve(ModelSpec(current))
+    except UserError as exc:
+        st.error(f"{exc} {ask}", icon=":material/warning:")
+        set_problem("model", str(exc))
+        return
+    st.info(f"{ask} Until then the run uses **{current}**.", icon=":material/info:")
 
 
 def check_local_model(path: str):

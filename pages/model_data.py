@@ -33,6 +33,11 @@ def _read_saved(path: str) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ the page
+# A failed upload, kept until a file is read, the failed one is removed from the uploader, or the
+# user goes back to the data the run still uses: {"name": file name, "error": message}.
+UPLOAD_FAILED = "md_upload_failed"
+
+
 def main() -> None:
     st.title("Model & data")
     st.caption(
@@ -45,14 +50,16 @@ def main() -> None:
         model_inputs.model_section(d)
     with st.container(border=True):
         st.subheader("2 · Dataset")
-        _dataset_section(d)
+        counts = _dataset_section(d)
     with st.container(border=True):
         st.subheader("3 · How much data")
-        _limits_section(d)
+        _limits_section(d, counts)
     st.page_link(TECHNIQUES, label="Next: choose techniques", icon=":material/arrow_forward:")
 
 
-def _dataset_section(d: dict) -> None:
+def _dataset_section(d: dict) -> list[int] | None:
+    """The dataset choice; returns the examples per class of the data the run will use, None
+    when there is none usable (the section says why)."""
     ds = d["dataset"]
     is_builtin = ds["source"] in BUILTIN_DATASETS
     seed("md_data_mode", "builtin" if is_builtin else "upload")
@@ -65,6 +72,7 @@ def _dataset_section(d: dict) -> None:
     )
     if mode == "builtin":
         set_problem("dataset", None)
+        st.session_state.pop(UPLOAD_FAILED, None)
         seed("md_builtin", ds["source"] if is_builtin else BUILTIN_DATASETS[0])
         from lib.datasets import DATASET_INFO
 
@@ -79,33 +87,79 @@ def _dataset_section(d: dict) -> None:
         with st.spinner("Loading a preview..."):
             sample, counts = _builtin_preview(name)
         _preview(sample, counts)
-    else:
-        _upload_section(ds)
+        return [int(n) for n in counts["examples"]]
+    return _upload_section(ds)
 
 
-def _upload_section(ds: dict) -> None:
+def _forget_failed_upload() -> None:
+    """The uploader changed: a file removed from it takes its failure along."""
+    if st.session_state.get("md_upload") is None:
+        st.session_state.pop(UPLOAD_FAILED, None)
+
+
+def _in_use(ds: dict) -> str:
+    """What the run uses now, by the name people know it by."""
+    if ds["source"] == st.session_state.get("upload_path"):
+        return st.session_state.get("upload_name") or Path(ds["source"]).name
+    return ds["source"] if ds["source"] in BUILTIN_DATASETS else Path(ds["source"]).name
+
+
+def _upload_failed(ds: dict, name: str, error: str, in_uploader: bool) -> None:
+    """Say that ``name`` could not be used and what the run uses instead; block the run until the
+    user uploads a fixed file or goes back to that data."""
+    st.session_state[UPLOAD_FAILED] = {"name": name, "error": error}
+    st.error(f"**{name}** could not be used: {error}", icon=":material/description:")
+    still = _in_use(ds)
+    set_problem(
+        "dataset",
+        f"Your upload {name} could not be used: {error} Upload a fixed file on Model & data, "
+        f"or go back to {still} there.",
+    )
+    if in_uploader:
+        st.info(
+            f"The run still uses **{still}**, not {name}. Upload a fixed file, or remove "
+            f"{name} from the box above to go back to {still}.",
+            icon=":material/info:",
+        )
+        return
+    st.info(
+        f"The run still uses **{still}**, not {name}. Upload a fixed file, or go back to {still}.",
+        icon=":material/info:",
+    )
+    if st.button(f"Use {still}", key="md_upload_back", icon=":material/undo:"):
+        st.session_state.pop(UPLOAD_FAILED, None)
+        set_problem("dataset", None)
+        st.rerun()
+
+
+def _upload_section(ds: dict) -> list[int] | None:
     from lib import datasets
 
     upload = st.file_uploader(
         "Upload a CSV or JSONL file with a text column and a label column",
         type=uploads.UPLOAD_TYPES,
         key="md_upload",
-        help="CSV with a header row, or JSONL (one JSON object per line). UTF-8. "
-        "The label column needs at least two classes.",
+        on_change=_forget_failed_upload,
+        help="CSV with a header row (columns separated by commas, semicolons or tabs), or "
+        "JSONL (one JSON object per line). UTF-8. The label column needs at least two classes.",
     )
     frame, name = None, None
+    failed = st.session_state.get(UPLOAD_FAILED)
     if upload is not None:
         raw = upload.getvalue()
         try:
             frame = datasets.parse_table(raw, upload.name)
+            path = uploads.save_upload(raw, upload.name)
         except UserError as exc:
-            st.error(str(exc), icon=":material/description:")
-            set_problem("dataset", str(exc))
-            return
-        path = uploads.save_upload(raw, upload.name)
+            _upload_failed(ds, upload.name, str(exc), in_uploader=True)
+            return None
+        st.session_state.pop(UPLOAD_FAILED, None)
         name = upload.name
         st.session_state["upload_path"] = str(path)
         st.session_state["upload_name"] = name
+    elif failed:
+        _upload_failed(ds, failed["name"], failed["error"], in_uploader=False)
+        return None
     elif st.session_state.get("upload_path") and Path(st.session_state["upload_path"]).exists():
         path = Path(st.session_state["upload_path"])
         name = st.session_state.get("upload_name") or path.name
@@ -117,8 +171,11 @@ def _upload_section(ds: dict) -> None:
             icon=":material/description:",
         )
         set_problem("dataset", None)
-        return
+        return None
 
+    note = uploads.separator_note(frame)
+    if note:
+        st.caption(note)
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     text_guess, label_guess = uploads.pick_columns(
@@ -138,7 +195,20 @@ def _upload_section(ds: dict) -> None:
             icon=":material/description:",
         )
         set_problem("dataset", str(exc))
-        return
+        return None
+    counts = uploads.class_counts([data.label_names[i] for i in data.labels])
+    # Too few rows whatever the limits: say so here, instead of a green box.
+    size = datasets.eval_size(data, len(data), len(data))
+    problem = size.problem()
+    if problem:
+        st.error(
+            f"{name} has {len(data):,} usable row{'s' if len(data) != 1 else ''} in "
+            f"{len(data.label_names)} classes. {problem}",
+            icon=":material/description:",
+        )
+        set_problem("dataset", f"{name}: {problem}")
+        _preview(*uploads.preview(data.texts, [data.label_names[i] for i in data.labels]))
+        return None
     set_problem("dataset", None)
     ds.update(source=str(path), text_column=text_col, label_column=label_col)
     st.success(
@@ -146,6 +216,7 @@ def _upload_section(ds: dict) -> None:
         icon=":material/check_circle:",
     )
     _preview(*uploads.preview(data.texts, [data.label_names[i] for i in data.labels]))
+    return [int(n) for n in counts["examples"]]
 
 
 def _preview(sample: pd.DataFrame, counts: pd.DataFrame) -> None:
@@ -163,13 +234,36 @@ def _preview(sample: pd.DataFrame, counts: pd.DataFrame) -> None:
         st.dataframe(counts, hide_index=True, width="stretch")
 
 
+def _size_check(ds: dict, counts: list[int] | None) -> None:
+    """How tight the accuracy will be with these limits; an error (that blocks the run) below
+    ``datasets.MIN_EVAL_EXAMPLES`` evaluation examples."""
+    from lib import datasets
+
+    if counts is None:  # no usable data: the dataset section says why
+        set_problem("eval_size", None)
+        return
+    size = datasets.eval_size_from_counts(counts, ds["train_limit"], ds["eval_limit"])
+    problem = size.problem()
+    set_problem("eval_size", problem)
+    if problem:
+        st.error(problem, icon=":material/straighten:")
+    elif size.wide:
+        st.warning(
+            f"{size.sentence()} Differences of a few points between variants will be noise: "
+            "evaluate on more examples for a tighter estimate.",
+            icon=":material/straighten:",
+        )
+    else:
+        st.caption(f":material/straighten: {size.sentence()}")
+
+
 def _number(box, label: str, key: str, value: float, kind: type = int, **options) -> float:
     """A number input that starts at the draft's value and reads back as ``kind``."""
     seed(key, kind(value))
     return kind(box.number_input(label, key=key, **options))
 
 
-def _limits_section(d: dict) -> None:
+def _limits_section(d: dict, counts: list[int] | None) -> None:
     ds, ad = d["dataset"], d["adapt"]
     c1, c2, c3 = st.columns(3)
     ds["train_limit"] = _number(
@@ -205,6 +299,9 @@ def _limits_section(d: dict) -> None:
         DatasetSpec(**ds)
     except UserError as exc:
         st.error(str(exc))
+        set_problem("eval_size", None)  # the spec's own error is shown (and the Run page's)
+    else:
+        _size_check(ds, counts)
 
     with st.expander("Advanced: fine-tuning the new head"):
         a1, a2, a3, a4 = st.columns(4)

@@ -10,12 +10,46 @@ from lib.spec import MeasureSpec, parse_int_list
 from lib.techniques import choices
 from pages._ui import RUN, draft, guarded, seed, set_problem
 
+# The free-text field's text, kept apart from the widget (whose state ends with the page).
+ADVANCED_TEXT = "tq_advanced_text"
+
 DEVICES = {
     "cpu": "CPU",
     "auto": "Auto (GPU if there is one)",
     "cuda": "NVIDIA GPU (cuda)",
     "mps": "Apple GPU (mps)",
 }
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _config(identity: str, location: str, is_local: bool):
+    """A local model's config, once per identity (it changes when the model's files do)."""
+    from lib.models import load as models
+
+    return models.load_config(models.ResolvedModel(location, is_local, identity))
+
+
+def _model_config(source: str):
+    """The draft model's config, for the checks that need the model (``distill:99`` on 6
+    layers); None for a Hub model (reading it could wait on the network) or a model that cannot
+    be read (Model & data says why)."""
+    from lib.models import load as models
+    from lib.spec import ModelSpec
+
+    try:
+        resolved = models.resolve(ModelSpec(source))
+        return _config(resolved.identity, resolved.location, True) if resolved.is_local else None
+    except UserError:
+        return None
+
+
+def _check(text: str, config) -> None:
+    """A variant's syntax, then what only the model can tell (the CLI's checks, in lib)."""
+    from lib.techniques import check_against_model, parse_variant
+
+    variant = parse_variant(text)
+    if config is not None:
+        check_against_model(variant, config)
 
 
 @st.cache_data(show_spinner=False)
@@ -28,7 +62,7 @@ def _this_machine() -> dict:
 
 def main() -> None:
     from lib.runtimes.registry import runtimes
-    from lib.techniques import parse_variant, techniques
+    from lib.techniques import techniques
 
     st.title("Techniques")
     st.caption(
@@ -39,7 +73,14 @@ def main() -> None:
     rts = runtimes()
     d = draft()
     names = [n for n in reg if n != BASELINE]
-    simple, advanced = choices.split_variants(d["variants"], names)
+    config = _model_config(d["model"]["source"])
+    # What was typed in the free-text field stays there (and only there): a one-step variant
+    # typed there must not turn into a ticked box, which clearing the field would not untick.
+    typed = st.session_state.get(ADVANCED_TEXT)
+    typed_items = set(choices.split_list(typed)) if typed is not None else set()
+    simple, advanced = choices.split_variants(
+        [v for v in d["variants"] if v not in typed_items], names
+    )
 
     machine = _this_machine()
     st.caption(
@@ -90,7 +131,7 @@ def main() -> None:
             if on:
                 text = choices.variant_text(name, param, runtime)
                 try:
-                    parse_variant(text)
+                    _check(text, config)
                     chosen.append(text)
                     _warn_expected(text, machine)
                 except UserError as exc:
@@ -99,7 +140,7 @@ def main() -> None:
 
     with st.container(border=True):
         st.markdown("**Advanced: more variants**")
-        seed("tq_advanced", ", ".join(advanced))
+        seed("tq_advanced", typed if typed is not None else ", ".join(advanced))
         extra = st.text_input(
             "Variants, comma-separated",
             key="tq_advanced",
@@ -107,9 +148,10 @@ def main() -> None:
             help="A variant is steps joined by '+', each 'name' or 'name:setting', applied left "
             "to right, then an optional '@runtime'. Runtimes: " + ", ".join(rts) + ".",
         )
+        st.session_state[ADVANCED_TEXT] = extra
         for text in choices.split_list(extra):
             try:
-                parse_variant(text)
+                _check(text, config)
             except UserError as exc:
                 errors.append(str(exc))
                 st.error(str(exc))

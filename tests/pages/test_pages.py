@@ -118,13 +118,16 @@ def upload(at: AppTest, name: str, raw: bytes) -> AppTest:
 
 
 def test_csv_upload_picks_columns_and_is_saved_for_the_worker(small_csv, isolated_home):
-    at = upload(app("pages/model_data.py"), "reviews.csv", small_csv.read_bytes())
+    # Three times small_csv's rows: 360, enough to evaluate on (120 hold out 24, fewer than 50).
+    header, *rows = small_csv.read_text().splitlines()
+    raw = "\n".join([header, *rows * 3]).encode()
+    at = upload(app("pages/model_data.py"), "reviews.csv", raw)
     assert not at.error, errors(at)
     ds = at.session_state["draft"]["dataset"]
     assert (ds["text_column"], ds["label_column"]) == ("review", "sentiment")
     saved = Path(ds["source"])
     assert saved.parent == isolated_home / "uploads" and saved.suffix == ".csv"
-    assert saved.read_bytes() == small_csv.read_bytes()
+    assert saved.read_bytes() == raw
 
 
 @pytest.mark.parametrize(
