@@ -12,6 +12,7 @@ import streamlit as st
 from lib.cost.catalog import Catalog, load_catalog, load_user_catalog
 from lib.cost.formulas import CostAssumptions, countries
 from lib.errors import UserError
+from lib.format import MISSING
 
 # The sidebar's widget keys and the assumption each one sets.
 ASSUMPTION_KEYS = {
@@ -179,6 +180,7 @@ def catalogue_editor(box) -> Catalog:
                     width="stretch",
                     height=280,
                     column_config=_editor_config(kind),
+                    placeholder=MISSING,
                 )
                 delta = s.get(key) or {}
                 if any(delta.get(k) for k in ("edited_rows", "added_rows", "deleted_rows")):
@@ -194,7 +196,9 @@ def catalogue_editor(box) -> Catalog:
                         commit(new)
                         st.rerun()
         with t_peaks:
-            st.dataframe(catalog.peaks, hide_index=True, width="stretch", height=280)
+            st.dataframe(
+                catalog.peaks, hide_index=True, width="stretch", height=280, placeholder=MISSING
+            )
             st.caption("Peaks are replaced by uploading a hardware_peaks.csv.")
     return catalog
 

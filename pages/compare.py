@@ -17,7 +17,7 @@ from lib import compare as cmp
 from lib.compare import choices
 from lib.cost.formulas import CostAssumptions
 from lib.execution.runs import run_label
-from pages._ui import RUN, get_store, guarded, link
+from pages._ui import RUN, get_store, guarded, link, set_focus_run
 
 EMPTY_MESSAGE = (
     "Nothing to compare yet. Run a benchmark (the Run page, or `python -m lib run` on any "
@@ -242,6 +242,7 @@ def main() -> None:
     if not run_ids:
         st.info("Pick at least one run to compare.", icon=":material/info:")
         return
+    set_focus_run(run_ids[0])  # the first run picked is the one Cost opens with
     docs = [store.run_document(i) for i in run_ids]
     variants_all = choices.variants_of(docs)
     if not variants_all:

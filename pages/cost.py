@@ -22,9 +22,11 @@ from lib.cost.scenarios import sensitivity_table
 from lib.cost.table import cost_table
 from lib.errors import UserError
 from lib.execution.runs import run_label
+from lib.format import MISSING
 from pages import _cost_inputs as inputs
-from pages._ui import DEMO, get_store, guarded, link
+from pages._ui import DEMO, focus_run, get_store, guarded, link, set_focus_run
 
+HALF_WIDTH_TITLE = 40  # characters a chart title in half the page holds at 1280 px, sidebar open
 EMPTY_MESSAGE = (
     "No benchmark runs yet. Run a benchmark first (the Run page, or `python -m lib run`), then "
     "come back to see what each variant costs, or upload a results.json written by the CLI below."
@@ -84,11 +86,19 @@ def _results_docs() -> list[dict] | None:
         return doc if isinstance(doc, list) else [doc]
 
     by_id = {r["id"]: r for r in ans.runs_in_order(runs)}
-    if st.session_state.get("cost_run") not in by_id:
+    focus = focus_run()  # the run looked at last, here or on Demo, Results or Compare
+    if focus in by_id:
+        st.session_state["cost_run"] = focus
+    elif st.session_state.get("cost_run") not in by_id:
         st.session_state["cost_run"] = next(iter(by_id))
-    left, right = st.columns([1, 1])
-    run_id = left.selectbox(
-        "Run", list(by_id), format_func=lambda i: run_label(by_id[i]), key="cost_run"
+    # Full width, one under the other: a run's label (title · status · date · machine · id)
+    # is long, and a half-width picker cut it off.
+    run_id = st.selectbox(
+        "Run",
+        list(by_id),
+        format_func=lambda i: run_label(by_id[i]),
+        key="cost_run",
+        on_change=lambda: set_focus_run(st.session_state.get("cost_run")),
     )
     run = by_id[run_id]
     others = [r for r in by_id.values() if r["id"] != run_id and r["status"] == "done"]
@@ -97,7 +107,7 @@ def _results_docs() -> list[dict] | None:
         key = f"cost_extra_{run_id}"
         if key not in st.session_state:
             st.session_state[key] = ans.elsewhere(run, others)
-        extra_ids = right.multiselect(
+        extra_ids = st.multiselect(
             "Also count measurements from",
             [r["id"] for r in others],
             format_func=lambda i: run_label(by_id[i]),
@@ -137,12 +147,30 @@ def _breakeven(table: pd.DataFrame, variant: str, owned: str) -> None:
     if grid.empty:
         return
     st.markdown(f"**When {owned.removesuffix(' (owned)')} pays back** ({variant})")
-    st.dataframe(grid, width="stretch")
+    st.dataframe(grid, width="stretch", placeholder=MISSING)
     st.caption(caption)
 
 
-def _chart(fig, key: str) -> None:
+def _chart(fig, key: str, title: str | None = None) -> None:
+    """Draw a chart; ``title`` replaces its title (kept short: half the page is narrow)."""
+    if title:
+        _retitle(fig, title)
     guarded(lambda: st.plotly_chart(fig, width="stretch", key=key))
+
+
+def _retitle(fig, title: str) -> None:
+    """Replace a chart's title (its bold lines), keeping its style and any subtitle lines."""
+    lines = str(fig.layout.title.text or "").split("<br>")
+    if any(line.startswith("<b>") for line in lines):  # bold title lines, then the subtitle
+        rest = [line for line in lines if not line.startswith("<b>")]
+        fig.layout.title.text = "<br>".join([f"<b>{title}</b>", *rest])
+    else:  # a plain title: its first line
+        fig.layout.title.text = "<br>".join([title, *lines[1:]])
+
+
+def _fit(title: str, shorter: str) -> str:
+    """``title`` when it fits half the page, else ``shorter``."""
+    return title if len(title) <= HALF_WIDTH_TITLE else shorter
 
 
 def _cumulative(table, variant: str, pick: str, clouds: list[str], pricing, a) -> None:
@@ -155,7 +183,8 @@ def _cumulative(table, variant: str, pick: str, clouds: list[str], pricing, a) -
     for t in fig.data:  # short labels ending at their diamond: they don't overlap
         if t.mode == "markers+text":
             t.text, t.textposition, t.cliponaxis = ([f"{t.x[0]:.1f} mo"], "top left", False)
-    _chart(fig, "cost_cumulative")
+    name = pick.removesuffix(" (owned)")
+    _chart(fig, "cost_cumulative", _fit(f"Buy {name} or rent? ({variant})", f"Buy {name} or rent?"))
     st.caption(explain.cumulative_caption(pricing))
 
 
@@ -176,7 +205,7 @@ TABLE_CONFIG = {
     "$ per hour": st.column_config.NumberColumn(format="$%.4f"),
     "Purchase $": st.column_config.NumberColumn(format="dollar"),
     "Throughput (inf/s)": st.column_config.NumberColumn(format="%.1f"),
-    "Accuracy (%)": st.column_config.NumberColumn(format="%.1f"),
+    "Accuracy (%)": st.column_config.NumberColumn(format="%.1f%%"),
     "Energy (Wh per 1M)": st.column_config.NumberColumn(format="%.1f"),
     "CO₂ (g per 1M)": st.column_config.NumberColumn(format="%.1f"),
     "Break-even": st.column_config.TextColumn(
@@ -215,8 +244,9 @@ def main() -> None:
         return
 
     with controls:
-        c1, c2, c3, c4 = st.columns([2.6, 1, 1.3, 2.5])
-        options = _pick_options(catalog, c1)
+        # The hardware on a row of its own (its chips name provider, card and price), then the
+        # other three with room for a long variant name and the four pricings.
+        options = _pick_options(catalog, st)
         if not options:
             st.info("Pick at least one hardware option to cost.", icon=":material/info:")
             return
@@ -224,6 +254,7 @@ def main() -> None:
         cut = ans.only_options(catalog, options)
         parts = (cut.cloud, cut.hardware, cut.peaks)
         table = _cost(docs_json, parts, a.to_dict())
+        c2, c3, c4 = st.columns([1.4, 1.2, 1.6])
         pricing = c4.segmented_control(
             "Cloud pricing",
             list(PRICINGS),
@@ -254,7 +285,11 @@ def main() -> None:
     with results_box:
         left, right = st.columns(2, gap="medium")
         with left:
-            _chart(cost_charts.cost_per_million_chart(table, pricing), "cost_bars")
+            _chart(
+                cost_charts.cost_per_million_chart(table, pricing),
+                "cost_bars",
+                f"$ per 1M inferences ({ans.pricing_text(pricing)})",
+            )
         with right:
             if pick and clouds:
                 _cumulative(table, variant, pick, clouds, pricing, a)
@@ -266,7 +301,11 @@ def main() -> None:
                 )
         left, right = st.columns(2, gap="medium")
         with left:
-            _chart(cost_charts.accuracy_cost_chart(table, pricing), "cost_pareto")
+            _chart(
+                cost_charts.accuracy_cost_chart(table, pricing),
+                "cost_pareto",
+                f"Accuracy vs $ per 1M ({ans.pricing_text(pricing)})",
+            )
         with right:
             if pick and clouds:
                 _breakeven(table, variant, pick)
@@ -276,7 +315,13 @@ def main() -> None:
 
         st.subheader("Every variant on every chosen option")
         shown = explain.display_table(table, pricing)
-        st.dataframe(shown, hide_index=True, width="stretch", column_config=TABLE_CONFIG)
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            column_config=TABLE_CONFIG,
+            placeholder=MISSING,  # a value that does not apply reads "–", never "None"
+        )
         inputs.basis_section(ans.priced(table, pricing), docs)
         st.download_button(
             "Download the full table (CSV, every input column)",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.execution.runs import active_run, run_title, when
+from lib.execution.jobs import RunAlreadyActive, identical_active_run
+from lib.execution.runs import ACTIVE, active_run, run_title, when
+from lib.spec import RunSpec, default_spec_dict
 from pages._ui import (
     MODEL_DATA,
     RESULTS,
@@ -12,6 +14,7 @@ from pages._ui import (
     TECHNIQUES,
     get_store,
     guarded,
+    link,
     reap,
     start_default_run,
 )
@@ -31,6 +34,7 @@ def main() -> None:
     store = get_store()
     reap(store)
     running = active_run(store)
+    busy = _busy(store)
 
     left, right = st.columns([3, 2], gap="large")
     with left:
@@ -41,21 +45,39 @@ def main() -> None:
                 "reviews, then measures it as **fp32**, **half** and **int8**. It takes a few "
                 "minutes on a laptop and needs no internet."
             )
-            if running:
+            if busy or running:
+                shown = busy or running
                 st.info(
-                    f"A run is in progress: **{run_title(running)}** "
-                    f"({running.get('progress', 0) * 100:.0f}%).",
+                    f"A run is in progress: **{run_title(shown)}** "
+                    f"({float(shown.get('progress') or 0.0) * 100:.0f}%)"
+                    + (
+                        ": see Results for the variants measured so far. The button is back "
+                        "when it has finished."
+                        if busy
+                        else "; a new one waits for it to finish."
+                    ),
                     icon=":material/autorenew:",
                 )
-                st.page_link(RUN, label="Watch its progress", icon=":material/play_circle:")
+                c1, c2 = st.columns(2)
+                with c1:
+                    link(RESULTS, "See its results so far", ":material/bar_chart:")
+                with c2:
+                    link(RUN, "Watch its progress", ":material/play_circle:")
             if st.button(
                 "Run the default benchmark",
                 type="primary",
                 icon=":material/rocket_launch:",
                 key="home_default_run",
+                disabled=busy is not None,
             ):
-                start_default_run()
-                st.switch_page(RUN)
+                try:
+                    run_id = start_default_run()
+                except RunAlreadyActive as exc:
+                    st.session_state["run_id"] = exc.run_id
+                    st.error(str(exc), icon=":material/block:")
+                else:
+                    st.session_state["results_run_id"] = run_id
+                    st.switch_page(RUN)
 
         st.markdown("**Or set up your own, step by step**")
         steps = [
@@ -92,6 +114,16 @@ def main() -> None:
 
     with right:
         _latest(store)
+
+
+def _busy(store) -> dict | None:
+    """The run that keeps the button off: this session's run while it is queued or running, or
+    a live run of the default benchmark started elsewhere (another tab, before a reload)."""
+    run_id = st.session_state.get("run_id")
+    mine = store.get_run(run_id) if run_id else None
+    if mine is not None and mine["status"] in ACTIVE:
+        return mine
+    return identical_active_run(RunSpec.from_dict(default_spec_dict()), store)
 
 
 def _latest(store) -> None:

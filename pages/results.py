@@ -1,22 +1,41 @@
-"""Results: one stored run — the verdict in a sentence, the table, the charts, the downloads."""
+"""Results: one stored run — the verdict in a sentence, the table, the charts, the downloads.
+
+A live run (queued or running: by default the one this session started) shows its progress and
+the variants measured so far, redrawn from the store every few seconds until it ends.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import traceback
 
 import pandas as pd
 import streamlit as st
 
+from lib.errors import UserError
 from lib.execution.runs import ACTIVE, run_label, run_title, when
+from lib.results import progress as run_progress
 from lib.results import summary
 from pages._serving import serving_section
-from pages._ui import MODEL_DATA, RUN, get_store, guarded, start_default_run
+from pages._ui import (
+    MODEL_DATA,
+    RUN,
+    get_store,
+    guarded,
+    link,
+    one_line,
+    set_focus_run,
+    start_default_run,
+)
+
+log = logging.getLogger("leanbench.pages")
+
+
+LIVE_REFRESH_S = 2  # seconds between two looks at the store while the run shown is live
 
 
 def main() -> None:
-    from lib.results import charts
-    from lib.results import frame as results_frame
-
     st.title("Results")
     store = get_store()
     runs = store.list_runs(limit=200)
@@ -25,7 +44,11 @@ def main() -> None:
         return
 
     by_id = {r["id"]: r for r in runs}
-    wanted = summary.default_run(runs, st.session_state.get("results_run_id"))
+    # The run asked for (picked here, opened from another page, or just started), else the
+    # session's live run, else the newest done.
+    wanted = summary.default_run(
+        runs, st.session_state.get("results_run_id"), _session_live_run(by_id)
+    )
     st.session_state["results_pick"] = wanted
     st.selectbox(
         "Run",
@@ -36,12 +59,94 @@ def main() -> None:
             results_run_id=st.session_state.get("results_pick")
         ),
     )
-    run = by_id[wanted]
-    results = store.results_for(wanted)
+    _other_live_runs(runs, wanted)
+    was_live = by_id[wanted]["status"] in ACTIVE
+    # A live run redraws itself from the store every few seconds (variants land as they finish)
+    # and the whole page once when it ends; a finished one is drawn once.
+    st.fragment(run_every=LIVE_REFRESH_S if was_live else None)(_run_section)(wanted, was_live)
+
+
+def _session_live_run(by_id: dict[str, dict]) -> str | None:
+    """The run this session started or watches on the Run page, while it is queued or running."""
+    run_id = st.session_state.get("run_id")
+    run = by_id.get(run_id) if run_id else None
+    return str(run_id) if run is not None and run["status"] in ACTIVE else None
+
+
+def _show_run(run_id: str) -> None:
+    st.session_state["results_run_id"] = run_id
+
+
+def _other_live_runs(runs: list[dict], shown: str) -> None:
+    """A sign of every live run other than the one shown, with a button to show it."""
+    for run in [r for r in runs if r["status"] in ACTIVE and r["id"] != shown][:3]:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.info(
+            f"**{run_title(run)}** is {run['status']} "
+            f"({float(run.get('progress') or 0.0) * 100:.0f}%, started "
+            f"{when(run.get('created_at'))}): its results appear as each variant finishes.",
+            icon=":material/autorenew:",
+        )
+        right.button(
+            "Show it",
+            key=f"results_show_{run['id']}",
+            on_click=_show_run,
+            args=(run["id"],),
+            icon=":material/visibility:",
+            width="stretch",
+        )
+
+
+def _run_section(run_id: str, was_live: bool) -> None:
+    try:
+        _run_body(run_id, was_live)
+    except UserError as exc:
+        st.error(str(exc), icon=":material/warning:")
+    except Exception as exc:  # noqa: BLE001 - a refresh must never put a traceback on the page
+        log.error("results page error\n%s", traceback.format_exc())
+        st.error(
+            f"Could not read this run: {one_line(exc)}. Reload the page, or pick another run.",
+            icon=":material/report:",
+        )
+
+
+def _live_panel(run: dict, results: list[dict], events: list[dict]) -> None:
+    """Where a live run has got: its stage and progress, the variants finished and to come."""
+    live = run_progress.live_summary(run, results, events)
+    with st.container(border=True):
+        if live["status"] == "queued":
+            st.info(live["headline"], icon=":material/hourglass_top:")
+        else:
+            st.progress(live["fraction"], text=live["headline"])
+        st.caption(
+            f"{live['detail']} This page refreshes itself every {LIVE_REFRESH_S} s until the run "
+            "ends; each variant appears below as soon as it is measured."
+        )
+        link(RUN, "Watch every step on the Run page", ":material/play_circle:")
+
+
+def _run_body(run_id: str, was_live: bool) -> None:
+    from lib.results import charts
+    from lib.results import frame as results_frame
+
+    store = get_store()
+    run = store.get_run(run_id)
+    if run is None:
+        st.warning(
+            "This run is not in the store any more: pick another.", icon=":material/warning:"
+        )
+        return
+    if was_live and run["status"] not in ACTIVE:
+        st.rerun()  # it just ended: draw the whole page once more, then stop refreshing
+    results = store.results_for(run_id)
+    if run["status"] in ACTIVE:
+        _live_panel(run, results, store.events_for(run_id, limit=200))
     if not results:
         if run["status"] in ACTIVE:
-            st.info("This run has no results yet; it is still going.", icon=":material/autorenew:")
-            st.page_link(RUN, label="Watch it on the Run page", icon=":material/play_circle:")
+            st.info(
+                "No variant has finished yet: fp32 comes first, then each variant in turn.",
+                icon=":material/autorenew:",
+            )
         else:
             st.warning(
                 f"This run produced no results ({run['status']}: {run.get('message') or '–'}).",
@@ -49,13 +154,10 @@ def main() -> None:
             )
         return
 
+    set_focus_run(run_id)  # Cost opens with the run looked at here (once it has results)
     frame = results_frame.to_frame(results)
     sizes = results_frame.frame_batch_sizes(frame)
     ok = results_frame.ok_rows(frame)
-    if run["status"] in ACTIVE:
-        st.info(
-            "This run is still going: these are the results so far.", icon=":material/autorenew:"
-        )
 
     # ---- the verdict
     big = sizes[-1] if sizes else None
@@ -148,8 +250,8 @@ def main() -> None:
         st.json(run.get("spec") or {}, expanded=False)
 
     # ---- downloads
-    doc = store.run_document(wanted)
-    name = f"leanbench-{wanted}"
+    doc = store.run_document(run_id)
+    name = f"leanbench-{run_id}"
     d1, d2, _ = st.columns([1, 1, 3])
     d1.download_button(
         "Download CSV",
@@ -182,7 +284,7 @@ def _empty_state() -> None:
             icon=":material/rocket_launch:",
             key="results_default_run",
         ):
-            start_default_run()
+            st.session_state["results_run_id"] = start_default_run()
             st.switch_page(RUN)
         st.page_link(MODEL_DATA, label="Choose a model and data", icon=":material/dataset:")
 

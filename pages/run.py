@@ -6,10 +6,15 @@ the tab does not touch it. This page only reads the store, every 2 seconds while
 
 from __future__ import annotations
 
+import logging
+import traceback
+
 import pandas as pd
 import streamlit as st
 
+from lib.datasets import check_spec_size
 from lib.errors import UserError
+from lib.execution import jobs
 from lib.execution.runs import ACTIVE, active_run, run_label, run_title, runs_table, when
 from lib.results import progress as run_progress
 from lib.schema import FINISHED
@@ -24,12 +29,15 @@ from pages._ui import (
     draft_spec,
     get_store,
     guarded,
+    link,
     one_line,
     problems,
     reap,
     reset_draft,
     start_run,
 )
+
+log = logging.getLogger("leanbench.pages")
 
 PROBLEM_PAGE = {
     "model": MODEL_DATA,
@@ -45,13 +53,13 @@ def main() -> None:
     store = get_store()
     reap(store)
 
+    run_id = _current_run_id(store)  # before the button: it is off while this run is live
     left, right = st.columns([3, 2], gap="large")
     with left:
-        _setup(store)
+        _setup(store, _live_run(store, run_id))
     with right:
         _recent(store)
 
-    run_id = _current_run_id(store)
     st.divider()
     if run_id is None:
         st.info("No run yet. Press the button above to start one.", icon=":material/rocket_launch:")
@@ -75,7 +83,35 @@ def main() -> None:
                 st.switch_page(RESULTS)
 
 
-def _setup(store) -> None:
+def _live_run(store, run_id: str | None) -> dict | None:
+    """This session's run (started here or watched) while it is queued or running."""
+    run = store.get_run(run_id) if run_id else None
+    return run if run is not None and run["status"] in ACTIVE else None
+
+
+def _start(spec) -> None:
+    """The Start button's callback: it runs before the page is drawn again, so the button is
+    already off (this run is live) when the page shows. A refused start is said on the page."""
+    try:
+        run_id = start_run(spec)
+    except jobs.RunAlreadyActive as exc:
+        st.session_state["run_id"] = exc.run_id  # watch the one already going
+        st.session_state["run_start_refused"] = str(exc)
+        return
+    except UserError as exc:
+        st.session_state["run_start_refused"] = str(exc)
+        return
+    except Exception as exc:  # noqa: BLE001 - a callback's error would be a traceback
+        log.error("starting a run failed\n%s", traceback.format_exc())
+        st.session_state["run_start_refused"] = (
+            f"The run could not be started: {one_line(exc)}. Your settings are kept; try again."
+        )
+        return
+    st.session_state["results_run_id"] = run_id  # Results opens with it, results so far
+    st.session_state["run_started"] = run_id
+
+
+def _setup(store, mine: dict | None) -> None:
     st.subheader("What will run")
     lines = st.container()
     load_test_controls()  # before the lines are written, so they show its latest choice
@@ -94,6 +130,7 @@ def _setup(store) -> None:
         try:
             spec = draft_spec()
             _check_model(spec.model)
+            check_spec_size(spec.dataset)  # too few examples to evaluate on: Model & data
         except UserError as exc:
             spec = None
             blockers.append((str(exc), MODEL_DATA))
@@ -102,24 +139,46 @@ def _setup(store) -> None:
         st.page_link(page, label="Fix it", icon=":material/edit:")
 
     running = active_run(store)
+    same = None if spec is None or mine else jobs.identical_active_run(spec, store)
     c1, c2 = st.columns([2, 1])
     label = "Run the default benchmark" if is_default else "Start benchmark"
-    if c1.button(
+    c1.button(
         label,
         type="primary",
         icon=":material/rocket_launch:",
-        disabled=spec is None,
+        disabled=spec is None or mine is not None or same is not None,
         key="run_start",
         width="stretch",
-    ):
-        run_id = start_run(spec)
-        st.toast(f"Started run {run_id}", icon=":material/rocket_launch:")
+        on_click=_start,
+        args=(spec,),
+    )
+    started = st.session_state.pop("run_started", None)
+    if started:
+        st.toast(f"Started run {started}", icon=":material/rocket_launch:")
+    refused = st.session_state.pop("run_start_refused", None)
+    if refused:
+        st.error(refused, icon=":material/block:")
+    busy = mine or same
+    if busy is not None:
+        st.info(
+            f"A run is in progress: **{run_title(busy)}** ({busy['status']}, "
+            f"{float(busy.get('progress') or 0.0) * 100:.0f}%). See Results for the variants "
+            "measured so far; a new run can start when it has finished."
+            + (
+                ""
+                if mine
+                else " It has the same settings as this one, so starting it again would only "
+                "queue a duplicate."
+            ),
+            icon=":material/autorenew:",
+        )
+        link(RESULTS, "See its results so far", ":material/bar_chart:")
     if not is_default and c2.button(
         "Back to defaults", icon=":material/restart_alt:", key="run_reset", width="stretch"
     ):
         reset_draft()
         st.rerun()
-    if running:
+    if running and busy is None:
         st.caption(
             "Another run is in progress: a new one waits for it to finish, so timings on this "
             "machine do not disturb each other."

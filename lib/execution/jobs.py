@@ -18,15 +18,59 @@ from collections.abc import Iterator
 
 import psutil
 
+from lib.errors import UserError
 from lib.paths import REPO_ROOT, user_dir
+from lib.schema import Status
 from lib.spec import RunSpec
 from lib.store import Store
 
 ROOT = REPO_ROOT
+LIVE = (Status.QUEUED, Status.RUNNING)  # a run whose worker has not finished
+
+
+class RunAlreadyActive(UserError):
+    """Starting a run whose spec is the same as one already queued or running in the store."""
+
+    def __init__(self, run: dict):
+        from lib.execution.runs import run_title, when
+
+        self.run_id = str(run["id"])
+        self.status = str(run["status"])
+        super().__init__(
+            f"An identical run is already {self.status}: {run_title(run)} (run {self.run_id}, "
+            f"started {when(run.get('created_at')) or 'just now'}). It was not started twice: "
+            "watch it on the Run page or see its results so far on Results, or change a "
+            "setting to start a different run."
+        )
+
+
+def _same_spec(stored: dict | None, wanted: dict) -> bool:
+    """True when a stored spec is ``wanted`` once read back as a RunSpec (defaults filled in)."""
+    try:
+        return RunSpec.from_dict(dict(stored or {})).to_dict() == wanted
+    except (UserError, TypeError, ValueError):
+        return stored == wanted
+
+
+def identical_active_run(spec: RunSpec, store: Store) -> dict | None:
+    """The newest queued or running run in ``store`` whose spec is ``spec``, if any."""
+    wanted = spec.to_dict()
+    for run in store.list_runs(limit=50):
+        if run["status"] in LIVE and _same_spec(run.get("spec"), wanted):
+            return run
+    return None
 
 
 def start_background(spec: RunSpec, store: Store) -> str:
-    """Create the run and start its worker; returns at once with the run id."""
+    """Create the run and start its worker; returns at once with the run id.
+
+    ``RunAlreadyActive`` (a UserError saying which run) when the same spec is already queued or
+    running in this store: a second click, a second tab or a reload does not queue a duplicate.
+    Runs whose worker died on this machine are marked interrupted first, so they don't count."""
+    reap_dead_runs(store)
+    same = identical_active_run(spec, store)
+    if same is not None:
+        raise RunAlreadyActive(same)
     run_id = store.create_run(spec.to_dict(), status="queued", name=spec.name)
     logs = user_dir() / "logs"
     logs.mkdir(exist_ok=True)
@@ -66,7 +110,6 @@ def lock_device_name(device: str) -> str:
 
 
 def run_worker(run_id: str, store: Store) -> int:
-    from lib.errors import UserError
     from lib.execution import runner
 
     run = store.get_run(run_id)
@@ -91,7 +134,7 @@ def reap_dead_runs(store: Store) -> None:
     """Mark runs whose worker died on this host (a reboot, a kill) as interrupted."""
     host = socket.gethostname()
     for run in store.list_runs(limit=50):
-        if run["status"] in ("queued", "running") and run["host"] == host and run["pid"]:
+        if run["status"] in LIVE and run["host"] == host and run["pid"]:
             if not _alive(run["pid"]):
                 store.update_run(
                     run["id"],

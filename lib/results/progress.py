@@ -76,3 +76,39 @@ def results_so_far(ok: pd.DataFrame) -> pd.DataFrame:
 def number_format(column: str) -> str:
     """The display format of a results-so-far column: ×, ms or one decimal."""
     return "%.2f×" if "×" in column else ("%.2f" if "ms" in column else "%.1f")
+
+
+def live_summary(run: dict, results: list[dict], events: list[dict]) -> dict:
+    """How far a queued or running run has got, for the Results page's live panel.
+
+    ``{"status", "fraction" (0-1), "headline", "detail"}``: the headline says the stage
+    ("Running: 45% · variant int8: latency at batch 32", "Queued: waiting for another run on
+    this machine to finish"), the detail which variants are measured and which are still to
+    come ("2 of 4 variants measured (fp32, half); still to come: int8, int8@ort.")."""
+    status = str(run.get("status") or "")
+    fraction = min(max(float(run.get("progress") or 0.0), 0.0), 1.0)
+    message = str(run.get("message") or "").strip()
+    if status == Status.QUEUED:
+        waiting = any(e.get("stage") == "queued" for e in events)
+        headline = (
+            "Queued: waiting for another run on this machine to finish (runs take turns so "
+            "their timings don't disturb each other)"
+            if waiting
+            else "Queued: starting the worker"
+        )
+    else:
+        headline = f"Running: {fraction * 100:.0f}%" + (f" · {message}" if message else "")
+    spec = run.get("spec") or {}
+    planned = [BASELINE] + [v for v in spec.get("variants", []) if v != BASELINE]
+    measured = [str(r["variant"]) for r in results if r.get("variant")]
+    ok = [str(r["variant"]) for r in results if r.get("variant") and r.get("status") == Status.OK]
+    failed = [v for v in measured if v not in ok]
+    to_come = [v for v in planned if v not in measured]
+    total = len(dict.fromkeys(planned + measured))
+    detail = f"{len(measured)} of {total} variants finished"
+    if ok:
+        detail += f" ({', '.join(ok)})"
+    if failed:
+        detail += f"; failed: {', '.join(failed)}"
+    detail += f"; still to come: {', '.join(to_come)}." if to_come else "."
+    return {"status": status, "fraction": fraction, "headline": headline, "detail": detail}

@@ -13,11 +13,13 @@ from lib.results.frame import ok_rows
 from lib.schema import BASELINE, Status
 
 
-def default_run(runs: list[dict], wanted: str | None) -> str:
-    """The run to show: the one asked for when it is stored, else the newest done, else the
-    newest."""
-    if wanted in {r["id"] for r in runs}:
-        return str(wanted)
+def default_run(runs: list[dict], wanted: str | None, live: str | None = None) -> str:
+    """The run to show: the one asked for when it is stored, else ``live`` (the session's queued
+    or running run) when it is stored, else the newest done, else the newest."""
+    ids = {r["id"] for r in runs}
+    for run_id in (wanted, live):
+        if run_id in ids:
+            return str(run_id)
     return next((r["id"] for r in runs if r["status"] == Status.DONE), runs[0]["id"])
 
 

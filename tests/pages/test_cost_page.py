@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.format import MISSING
 from lib.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,3 +159,73 @@ def test_load_tested_run_shows_the_basis_and_goodput_at_the_slo(home, monkeypatc
     assert "costed on goodput at p99 ≤ 100 ms" in captions
     assert "costed on peak throughput (offline)" in captions or "not applicable" in captions
     assert len(at.get("plotly_chart")) == 5  # the four, and goodput with $ per 1M at the SLO
+
+
+# ------------------------------------------------------------------ issue 13, point 5
+def _column_share(node, key: str, share: float = 1.0) -> float | None:
+    """The share of the page's width that the widget ``key`` gets (columns multiply)."""
+    from streamlit.testing.v1.element_tree import Column
+
+    for child in getattr(node, "children", {}).values():
+        here = share * child.weight if isinstance(child, Column) else share
+        if getattr(child, "key", None) == key:
+            return here
+        found = _column_share(child, key, here)
+        if found is not None:
+            return found
+    return None
+
+
+def _cost_table_proto(at: AppTest):
+    return next(d.proto for d in at.dataframe if "$ per 1M" in getattr(d.value, "columns", []))
+
+
+def test_accuracy_on_cost_reads_as_a_percentage(filled_store):
+    import json
+
+    at = page()
+    (table,) = cost_tables(at)
+    assert table["Accuracy (%)"].between(50, 100).all()  # 85.5, not 0.855
+    fmt = json.loads(_cost_table_proto(at).columns)["Accuracy (%)"]["type_config"]["format"]
+    assert fmt % 85.5 == "85.5%"
+
+
+def test_missing_values_on_cost_read_as_a_dash_not_none(filled_store):
+    at = page()
+    (table,) = cost_tables(at)
+    # Cloud rows have no purchase price: a missing number, drawn as the placeholder.
+    assert table.loc[table["Hardware"] != "L4 (owned)", "Purchase $"].isna().all()
+    assert at.dataframe, "no table drawn"
+    for d in at.dataframe:  # the cost table, the break-even grid, the catalogue
+        assert d.proto.placeholder == MISSING
+
+
+def test_cost_pickers_have_room_for_their_labels(filled_store):
+    at = page()
+    # The run label and the hardware chips are long: each picker gets the whole width...
+    assert _column_share(at.main, "cost_run") == 1.0
+    assert _column_share(at.main, "cost_options") == 1.0
+    # ...and the three short ones at least a quarter each (a variant like distill:3+int8@ort).
+    for key in ("cost_variant", "cost_owned", "cost_pricing"):
+        share = _column_share(at.main, key)
+        assert share is not None and share >= 0.25, (key, share)
+
+
+def test_cost_chart_titles_fit_half_the_page(filled_store):
+    import json
+    import re
+
+    at = page()
+    at.multiselect(key="cost_options").set_value(["g4dn.xlarge", "c7i.2xlarge", "L4 (owned)"])
+    at.segmented_control(key="cost_pricing").set_value("commit_1y").run()
+    assert not at.exception and not at.error, errors(at)
+    titles = {}
+    for chart in at.get("plotly_chart"):
+        title = json.loads(chart.proto.spec)["layout"].get("title") or {}
+        lines = str(title.get("text") or "").split("<br>")
+        head = [line for line in lines if line.startswith("<b>")] or lines[:1]  # not the subtitle
+        titles[chart.proto.id] = " ".join(re.sub(r"<[^>]+>", "", line) for line in head)
+    half = [t for key, t in titles.items() if re.search("cost_(bars|cumulative|pareto)", key)]
+    assert len(half) == 3, titles
+    for text in half:
+        assert 0 < len(text) <= 40, text
