@@ -65,7 +65,26 @@ def preflight(spec: RunSpec) -> None:
     for text in spec.variants:
         check_against_model(parse_variant(text), config)
     data = datasets.load(spec.dataset)
+    datasets.check_eval_size(data, spec.dataset)  # too few eval examples to mean anything
     datasets.split(data, spec.dataset.train_limit, spec.dataset.eval_limit, spec.dataset.seed)
+
+
+def refused_variants(spec: RunSpec, report: ProgressFn | None = None) -> dict[str, str]:
+    """The variants that cannot be built on this model (ALBERT's shared layers, a family whose
+    layers Leanbench does not know), with the sentence that says why; known from the model's
+    config alone, so they fail before any training and the others go on."""
+    from lib.models import load as models
+    from lib.techniques.applicability import applicability
+
+    config = models.load_config(models.resolve(spec.model))
+    refused = {}
+    for name in spec.variants:
+        reason = applicability(config, name)
+        if reason is not None:
+            refused[name] = reason
+            if report is not None:
+                report(f"variant:{name}", f"{name}: will not run: {reason}", None)
+    return refused
 
 
 def variants_in_order(spec: RunSpec) -> list[str]:
@@ -100,6 +119,7 @@ def execute(
             host=socket.gethostname(),
             pid=os.getpid(),
         )
+        refused = refused_variants(spec, report)  # before the baseline is adapted
         data, train, evals, baseline, job_common = _prepare(spec, device, report)
         extra = {
             "adapted": baseline.adapted,
@@ -132,10 +152,14 @@ def execute(
             lo, hi = 0.3 + 0.7 * i / len(names), 0.3 + 0.7 * (i + 1) / len(names)
 
             vprogress = _variant_progress(report, name, lo, hi)
-            vprogress(0.0, "starting")
-            result = VariantResult.from_dict(
-                run_isolated({**job_common, "variant": name}, variant_timeout_s(spec), vprogress)
-            )
+            if name in refused:  # it cannot work on this model: nothing is built
+                result = VariantResult(variant=name, status=Status.FAILED, error=refused[name])
+            else:
+                vprogress(0.0, "starting")
+                job = {**job_common, "variant": name}
+                result = VariantResult.from_dict(
+                    run_isolated(job, variant_timeout_s(spec), vprogress)
+                )
             if result.ok:
                 preds = np.asarray(result.predictions)
                 if name == BASELINE:

@@ -23,6 +23,22 @@ class FlopProfile:
     params: int
 
 
+def layer_count(model: Any) -> int | None:
+    """Layers a forward pass runs through: the family's adapter counts them (ALBERT runs its
+    one shared layer many times); the config's count for a family without one."""
+    from lib.models import families
+
+    config = getattr(model, "config", None)
+    adapter = families.for_config(config)
+    if adapter is not None:
+        try:
+            return adapter.n_layers(model)
+        except UserError:
+            pass  # its layers are not where the adapter looks: fall back to the config
+    n_layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers", None)
+    return int(n_layers) if n_layers else None
+
+
 def count_flops(model: Any, batch_size: int = 1, seq_len: int = 128) -> FlopProfile:
     """Count FLOPs of ``model`` on dummy ``input_ids``/``attention_mask`` (matmuls, attention).
 
@@ -67,12 +83,10 @@ def count_flops(model: Any, batch_size: int = 1, seq_len: int = 128) -> FlopProf
         model.train(was_training)
         for h in hooks:
             h.remove()
-    config = getattr(model, "config", None)
-    n_layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers", None)
     return FlopProfile(
         flops_per_item=(counter.get_total_flops() + quantized_flops[0]) / batch_size,
         batch_size=batch_size,
         seq_len=seq_len,
-        n_layers=int(n_layers) if n_layers else None,
+        n_layers=layer_count(model),
         params=sum(p.numel() for p in params),
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from lib.errors import UserError
-from lib.models.surgery import PRUNED_KEY, apply_widths, layer_widths
+from lib.models.surgery import PRUNED_KEY, apply_widths, layer_widths, widths_are_full
 
 
 def is_pruned_folder(location: str | Path) -> bool:
@@ -68,16 +68,15 @@ def save_pruned(model, directory: str | Path, tokenizer=None) -> Path:
     except UserError:
         widths = None
     config = model.config
-    full = (
-        widths is not None
-        and all(h == config.num_attention_heads for h in widths["heads"])
-        and all(n == config.intermediate_size for n in widths["intermediate"])
-    )
-    if widths is not None and not full:
+    pruned = widths is not None and not widths_are_full(model, widths)
+    if pruned:
         setattr(config, PRUNED_KEY, widths)
     elif hasattr(config, PRUNED_KEY):
         delattr(config, PRUNED_KEY)
-    model.save_pretrained(directory)
+    # transformers may rename (even fuse) weights to a family's original checkpoint layout on
+    # save (NomicBERT's q/k/v into one Wqkv) and undo it on load; ``load_pruned`` reads the file
+    # as it is, so a pruned model keeps the names it has in memory.
+    model.save_pretrained(directory, **({"save_original_format": False} if pruned else {}))
     if tokenizer is not None:
         tokenizer.save_pretrained(directory)
     return directory

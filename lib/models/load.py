@@ -2,13 +2,20 @@
 
 Never ``trust_remote_code``; safetensors preferred. Offline, a Hub id fails with a message that
 names it and suggests a local folder. A structurally pruned folder is loaded by
-``lib.models.checkpoint`` (which never imports this module).
+``lib.models.checkpoint`` (which never imports this module). A sentence-transformers folder
+(``modules.json``, ``1_Pooling/``) loads as the encoder it wraps, like any Hugging Face folder;
+its pooling is left out, a classification head takes its place.
+
+Whether a model's own head fits a dataset's labels is ``head_fit``: exactly (used as it is), by
+name in another order (its outputs are reordered, no training), or not (a head is adapted).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,11 +45,31 @@ def resolve(spec: ModelSpec) -> ResolvedModel:
         return ResolvedModel(str(path), True, f"builtin:{BUILTIN_MODEL}:{_folder_identity(path)}")
     path = Path(spec.source).expanduser()
     if path.exists():
+        path = encoder_folder(path)
         _check_model_folder(path)
         return ResolvedModel(str(path.resolve()), True, f"dir:{_folder_identity(path)}")
     if _looks_like_path(spec.source):
         raise UserError(f"Model folder not found: {spec.source}. Check the path.")
     return ResolvedModel(spec.source, False, f"hub:{spec.source}")
+
+
+def encoder_folder(path: Path) -> Path:
+    """The Hugging Face model inside a sentence-transformers folder: ``modules.json`` names the
+    Transformer module's folder (the top folder itself in recent versions, ``0_Transformer/`` in
+    older ones). Any other folder is returned as it is."""
+    modules = path / "modules.json"
+    if not path.is_dir() or not modules.is_file():
+        return path
+    try:
+        entries = json.loads(modules.read_text())
+    except (OSError, ValueError):
+        return path
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and str(entry.get("type", "")).endswith("models.Transformer"):
+            folder = path / str(entry.get("path") or "")
+            if (folder / "config.json").exists():
+                return folder
+    return path
 
 
 def _looks_like_path(text: str) -> bool:
@@ -131,11 +158,104 @@ def load_classifier(location: str, is_local: bool = True, **kwargs):
     return model
 
 
-def head_matches(config, label_names: list[str]) -> bool:
-    """True when the model already classifies into exactly these labels."""
+def _head_names(config) -> list[str] | None:
+    """The labels of the model's classification head in output order; None without a head."""
     archs = getattr(config, "architectures", None) or []
     if not any(a.endswith("ForSequenceClassification") for a in archs):
-        return False
+        return None
     id2label = getattr(config, "id2label", {}) or {}
-    names = [str(id2label.get(i, id2label.get(str(i), ""))).lower() for i in range(len(id2label))]
-    return names == [n.lower() for n in label_names]
+    return [str(id2label.get(i, id2label.get(str(i), ""))) for i in range(len(id2label))]
+
+
+def head_matches(config, label_names: list[str]) -> bool:
+    """True when the model already classifies into exactly these labels."""
+    names = _head_names(config)
+    return names is not None and [n.lower() for n in names] == [n.lower() for n in label_names]
+
+
+@dataclass(frozen=True)
+class HeadFit:
+    """How a model's head meets a dataset's labels."""
+
+    kind: str  # "fits" (used as it is), "by-name" (outputs reordered) or "adapt" (a new head)
+    sentence: str  # what the Model & data page shows
+    order: list[int] | None = None  # by-name: the model's output index of each dataset label
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", name.casefold())
+
+
+def _same_label(a: str, b: str) -> bool:
+    """ "POSITIVE" is "pos", "Neg." is "negative": equal, or one a prefix (3+ letters) of the
+    other, once case and punctuation are left out."""
+    a, b = _normal(a), _normal(b)
+    if not a or not b:
+        return False
+    short, long = sorted((a, b), key=len)
+    return a == b or (len(short) >= 3 and long.startswith(short))
+
+
+def label_order(head: list[str], labels: list[str]) -> list[int] | None:
+    """For each dataset label, the index of the head's label with the same name; None unless
+    the names pair up one to one."""
+    if len(head) != len(labels):
+        return None
+    order = []
+    for label in labels:
+        matches = [i for i, name in enumerate(head) if _same_label(name, label)]
+        if len(matches) != 1:
+            return None
+        order.append(matches[0])
+    return order if len(set(order)) == len(order) else None
+
+
+def head_fit(config, label_names: list[str]) -> HeadFit:
+    """Whether the model's own head can classify into ``label_names``, and how."""
+    labels = ", ".join(label_names[:8])
+    names = _head_names(config)
+    if not names:
+        return HeadFit("adapt", "no classification head yet: one is fine-tuned on your data")
+    shown = ", ".join(names[:8])
+    if head_matches(config, label_names):
+        return HeadFit("fits", f"its head already classifies into your labels ({labels})")
+    order = label_order(names, label_names)
+    if order is not None:
+        pairs = ", ".join(f"{names[i]} = {n}" for i, n in zip(order, label_names, strict=True))
+        return HeadFit(
+            "by-name",
+            f"its head's labels match yours by name ({pairs}): it is used without training, "
+            "its outputs put in your labels' order",
+            order,
+        )
+    return HeadFit(
+        "adapt",
+        f"its head classifies into {shown}, not your labels ({labels}): "
+        "a new head is fine-tuned on your data",
+    )
+
+
+def relabel_head(model, order: list[int], label_names: list[str]):
+    """Reorder the classifier's outputs so that output ``i`` is ``label_names[i]`` (``order``
+    from ``head_fit``), in place; the model's labels become the dataset's."""
+    import torch
+
+    num_labels = int(model.config.num_labels)
+    base = getattr(model, "base_model", None)
+    inside = {id(m) for m in base.modules()} if base is not None and base is not model else set()
+    outputs = [
+        m
+        for m in model.modules()
+        if isinstance(m, torch.nn.Linear) and m.out_features == num_labels and id(m) not in inside
+    ]
+    if not outputs:
+        raise UserError(f"found no output layer of {num_labels} labels in {type(model).__name__}")
+    head = outputs[-1]  # the last one the head applies
+    index = torch.as_tensor(order, dtype=torch.long, device=head.weight.device)
+    with torch.no_grad():
+        head.weight.copy_(head.weight[index])
+        if head.bias is not None:
+            head.bias.copy_(head.bias[index])
+    model.config.id2label = dict(enumerate(label_names))
+    model.config.label2id = {n: i for i, n in enumerate(label_names)}
+    return model

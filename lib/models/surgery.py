@@ -1,96 +1,67 @@
-"""Resizing the layers of a BERT-family classifier: finding them, pruning heads and neurons.
+"""Resizing a classifier's layers, whatever its family: pruning heads and neurons, keeping layers.
 
-A structurally pruned model has fewer heads and feed-forward neurons in some layers than its
-config says; the kept widths are recorded in the config under ``PRUNED_KEY``
-(``{"heads": [...], "intermediate": [...]}``, one entry per layer), so that
-``lib.models.checkpoint`` can rebuild the same shapes before loading the weights.
+The work is the family's adapter's (``lib.models.families``); this module is what pruning,
+distillation and pruned checkpoints call, so none of them names a family. A structurally pruned
+model has fewer heads and feed-forward neurons in some layers than its config says; the kept
+widths are recorded in the config under ``PRUNED_KEY`` (``{"heads": [...], "intermediate":
+[...]}``, one entry per layer), so that ``lib.models.checkpoint`` can rebuild the same shapes
+before loading the weights.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from lib.models import families
+from lib.models.families import PRUNED_KEY, FamilyAdapter
 
-import torch
-
-from lib.errors import UserError
-
-PRUNED_KEY = "leanbench_pruned"
-
-
-def encoder_layers(model) -> list:
-    """The transformer layers of a BERT-family classifier (BERT, RoBERTa, ELECTRA, MiniLM...)."""
-    base = getattr(model, "base_model", model)
-    layers = getattr(getattr(base, "encoder", None), "layer", None)
-    if layers is None or not len(layers):
-        raise UserError(
-            f"works on BERT-family models (an encoder with .layer blocks); "
-            f"{type(model).__name__} has none"
-        )
-    layer = layers[0]
-    needed = (
-        "attention.self.query",
-        "attention.self.key",
-        "attention.self.value",
-        "attention.output.dense",
-        "intermediate.dense",
-        "output.dense",
-    )
-    for name in needed:
-        obj = layer
-        for part in name.split("."):
-            obj = getattr(obj, part, None)
-        if not isinstance(obj, torch.nn.Linear):
-            raise UserError(
-                f"works on BERT-family models with 32-bit Linear layers; {type(model).__name__} "
-                f"has no Linear '{name}' in its layers (put int8 or half after this step)"
-            )
-    return list(layers)
+__all__ = [
+    "PRUNED_KEY",
+    "adapter_for",
+    "apply_widths",
+    "encoder_layers",
+    "keep_layers",
+    "layer_widths",
+    "prune_layer",
+    "widths_are_full",
+]
 
 
-def prune_layer(layer, keep_heads: list[int], keep_neurons: list[int]) -> None:
-    """Keep only these attention heads and feed-forward neurons of one BERT layer, in place."""
-    from transformers.pytorch_utils import prune_linear_layer
+def adapter_for(model, technique: str | None = None) -> FamilyAdapter:
+    """The model's family adapter; UserError (in one sentence) when ``technique`` cannot resize
+    this family, or the family is unknown."""
+    if technique is None:
+        return families.for_model(model)
+    return families.require(model, technique)
 
-    att = layer.attention.self
-    d = att.attention_head_size
-    n_heads = att.num_attention_heads
-    if len(keep_heads) < n_heads:
-        idx = torch.cat([torch.arange(h * d, (h + 1) * d) for h in sorted(keep_heads)])
-        # prune_linear_layer's index is annotated as the legacy LongTensor type: a long tensor.
-        idx = cast(torch.LongTensor, idx.to(att.query.weight.device))
-        att.query = prune_linear_layer(att.query, idx, dim=0)
-        att.key = prune_linear_layer(att.key, idx, dim=0)
-        att.value = prune_linear_layer(att.value, idx, dim=0)
-        out = layer.attention.output
-        out.dense = prune_linear_layer(out.dense, idx, dim=1)
-        # BertSelfAttention.forward reshapes with (-1, attention_head_size), so the head count
-        # follows the weights; these two attributes are kept true for anyone who reads them.
-        att.num_attention_heads = len(keep_heads)
-        att.all_head_size = len(keep_heads) * d
-    width = layer.intermediate.dense.out_features
-    if len(keep_neurons) < width:
-        idx = torch.as_tensor(sorted(keep_neurons), dtype=torch.long)
-        idx = cast(torch.LongTensor, idx.to(layer.intermediate.dense.weight.device))
-        layer.intermediate.dense = prune_linear_layer(layer.intermediate.dense, idx, dim=0)
-        layer.output.dense = prune_linear_layer(layer.output.dense, idx, dim=1)
+
+def encoder_layers(model, technique: str | None = None) -> list:
+    """The transformer layers, checked to be float Linear layers surgery can resize."""
+    return adapter_for(model, technique).checked_layers(model)
+
+
+def prune_layer(adapter: FamilyAdapter, layer, keep_heads: list[int], keep_neurons: list[int]):
+    """Keep only these attention heads and feed-forward neurons of one layer, in place."""
+    adapter.prune_heads(layer, keep_heads)
+    adapter.prune_neurons(layer, keep_neurons)
 
 
 def layer_widths(model) -> dict[str, list[int]]:
     """Heads and feed-forward width per layer, as they are now."""
-    layers = encoder_layers(model)
-    return {
-        "heads": [int(layer.attention.self.num_attention_heads) for layer in layers],
-        "intermediate": [int(layer.intermediate.dense.out_features) for layer in layers],
-    }
+    return adapter_for(model).widths(model)
+
+
+def widths_are_full(model, widths: dict[str, list[int]]) -> bool:
+    """True when no layer is narrower than the config says (nothing to record)."""
+    heads, ffn = adapter_for(model).full_widths(model.config)
+    return all(h == heads for h in widths["heads"]) and all(
+        n == ffn for n in widths["intermediate"]
+    )
 
 
 def apply_widths(model, widths: dict[str, list[int]]) -> None:
     """Resize a freshly built model's layers to recorded widths (weights to be loaded after)."""
-    layers = encoder_layers(model)
-    heads, inter = widths.get("heads", []), widths.get("intermediate", [])
-    if len(heads) != len(layers) or len(inter) != len(layers):
-        raise UserError(
-            f"the saved pruning record has {len(heads)} layers, the model has {len(layers)}"
-        )
-    for layer, h, n in zip(layers, heads, inter, strict=True):
-        prune_layer(layer, list(range(int(h))), list(range(int(n))))
+    adapter_for(model).apply_widths(model, widths)
+
+
+def keep_layers(model, chosen: list[int]) -> None:
+    """Keep only the layers at ``chosen``, in place (a distillation student's layout)."""
+    adapter_for(model, "distill").keep_layers(model, chosen)

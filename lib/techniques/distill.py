@@ -20,8 +20,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import torch
-
 from lib.errors import UserError
 from lib.models import cache, surgery
 from lib.techniques.configs import DEFAULT_EXAMPLES, MAX_LENGTH, distill_settings
@@ -39,27 +37,16 @@ def kept_layers(total: int, keep: int) -> list[int]:
 
 
 def make_student(teacher, keep: int):
-    """A copy of the teacher with only ``keep`` evenly spaced layers (DistilBERT-style init)."""
-    layers = surgery.encoder_layers(teacher)
+    """A copy of the teacher with only ``keep`` evenly spaced layers (DistilBERT-style init:
+    embeddings, the kept layers and the head copied); the family's adapter keeps the layers and
+    the config that describes them."""
+    layers = surgery.encoder_layers(teacher, "distill")
     total = len(layers)
     if keep >= total:
         raise UserError(f"the teacher has {total} layers; a student needs fewer (1 to {total - 1})")
     chosen = kept_layers(total, keep)
     student = copy.deepcopy(teacher)
-    encoder = student.base_model.encoder
-    encoder.layer = torch.nn.ModuleList([encoder.layer[i] for i in chosen])
-    for new_index, layer in enumerate(encoder.layer):
-        for module in layer.modules():
-            if hasattr(module, "layer_idx"):
-                module.layer_idx = new_index
-    student.config.num_hidden_layers = keep
-    record = getattr(student.config, surgery.PRUNED_KEY, None)
-    if record:
-        setattr(
-            student.config,
-            surgery.PRUNED_KEY,
-            {k: [v[i] for i in chosen] for k, v in record.items()},
-        )
+    surgery.keep_layers(student, chosen)
     return student, chosen
 
 
@@ -76,7 +63,7 @@ def apply_distill(model, param, ctx: BuildContext):
     if ctx.train is None or len(ctx.train) == 0:
         raise UserError("needs train data to train the student on")
     student, chosen = make_student(model, settings["layers"])
-    total = len(surgery.encoder_layers(model))
+    total = len(surgery.encoder_layers(model, "distill"))
     epochs = _epochs(settings, len(ctx.train))
     entry = cache.cache_entry(
         ctx.cache_dir,
@@ -171,7 +158,12 @@ def apply_student(model, param, ctx: BuildContext):
         ctx.tokenizer = tokenizer
         return cached
 
-    if models.head_matches(config, names):
+    fit = models.head_fit(config, names)
+    if fit.kind == "by-name" and fit.order is not None:
+        student = models.load_classifier(resolved.location, resolved.is_local)
+        models.relabel_head(student, fit.order, names)
+        notes = {"student": param, "student_training": f"none: {fit.sentence}"}
+    elif fit.kind == "fits":
         student = models.load_classifier(resolved.location, resolved.is_local)
         notes = {"student": param, "student_training": "none: its own head fits the labels"}
     else:

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from lib.errors import UserError
-from lib.models import cache, surgery
+from lib.models import cache, families, surgery
 from lib.techniques.configs import MAX_LENGTH, int_param, structured_settings
 from lib.techniques.context import BuildContext
 from lib.training.loop import RECIPE, tokenize
@@ -43,7 +43,11 @@ def _require_fp32(ctx: BuildContext, what: str) -> None:
 
 # ---------------------------------------------------------------- unstructured
 def _encoder_linears(model) -> list[tuple[str, torch.nn.Linear]]:
-    """The encoder's Linear layers; without an encoder, all but the classification head."""
+    """The Linear layers of the transformer layers (the family's adapter finds them); for a
+    family without an adapter, all but the classification head."""
+    adapter = families.for_config(getattr(model, "config", None))
+    if adapter is not None:
+        return adapter.linears(model)
     encoder = getattr(getattr(model, "base_model", model), "encoder", None)
     if encoder is not None:
         return [(n, m) for n, m in encoder.named_modules() if isinstance(m, torch.nn.Linear)]
@@ -122,10 +126,11 @@ def kept_counts(n_heads: int, width: int, percent: int) -> tuple[int, int]:
 def apply_structured(model, param, ctx: BuildContext):
     _require_fp32(ctx, "prune-structured")
     percent, magnitude, recover_s = structured_settings(param)
-    layers = surgery.encoder_layers(model)
+    adapter = surgery.adapter_for(model, "prune-structured")
+    layers = adapter.checked_layers(model)
     params_before = sum(p.numel() for p in model.parameters())
     if percent == 0:
-        ctx.notes["heads_per_layer"] = [lay.attention.self.num_attention_heads for lay in layers]
+        ctx.notes["heads_per_layer"] = [adapter.heads(layer) for layer in layers]
         return model
 
     has_data = ctx.train is not None and len(ctx.train) > 0
@@ -158,10 +163,10 @@ def apply_structured(model, param, ctx: BuildContext):
     t0 = time.perf_counter()
     if magnitude or not has_data:
         ctx.report(0.05, "ranking heads and neurons by weight magnitude")
-        head_scores, neuron_scores = _magnitude_importance(layers)
+        head_scores, neuron_scores = _magnitude_importance(adapter, layers)
         method = "weight magnitude" + ("" if magnitude else " (no train data for gradients)")
     else:
-        head_scores, neuron_scores = _gradient_importance(model, layers, ctx)
+        head_scores, neuron_scores = _gradient_importance(model, adapter, layers, ctx)
         method = "|activation x gradient| on calibration batches (Michel et al. 2019)"
     importance_s = time.perf_counter() - t0
 
@@ -169,9 +174,9 @@ def apply_structured(model, param, ctx: BuildContext):
         n_heads, width = kept_counts(len(hs), len(ns), percent)
         keep_heads = sorted(np.argsort(-hs, kind="stable")[:n_heads].tolist())
         keep_neurons = sorted(np.argsort(-ns, kind="stable")[:width].tolist())
-        surgery.prune_layer(layer, keep_heads, keep_neurons)
-    widths = surgery.layer_widths(model)
-    model.config.leanbench_pruned = widths
+        surgery.prune_layer(adapter, layer, keep_heads, keep_neurons)
+    widths = adapter.widths(model)
+    setattr(model.config, surgery.PRUNED_KEY, widths)
     params_after = sum(p.numel() for p in model.parameters())
     notes = {
         "pruned_percent": percent,
@@ -218,29 +223,35 @@ def apply_structured(model, param, ctx: BuildContext):
     return model
 
 
-def _magnitude_importance(layers) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _magnitude_importance(adapter, layers) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per head, the norm of its rows in every projection that makes it (a fused QKV holds
+    three blocks) and of its columns in the output; per neuron, the norm of its input rows (a
+    fused GLU holds two) times that of its output column."""
     heads, neurons = [], []
     with torch.no_grad():
         for layer in layers:
-            att = layer.attention.self
-            d, n = att.attention_head_size, att.num_attention_heads
-            rows = sum(
-                getattr(att, w).weight.reshape(n, d, -1).pow(2).sum(dim=(1, 2))
-                for w in ("query", "key", "value")
-            )
-            cols = layer.attention.output.dense.weight.reshape(-1, n, d).pow(2).sum(dim=(0, 2))
-            heads.append((rows + cols).sqrt().cpu().numpy())
-            w_in = layer.intermediate.dense.weight.norm(dim=1)
-            w_out = layer.output.dense.weight.norm(dim=0)
-            neurons.append((w_in * w_out).cpu().numpy())
+            d, n = adapter.head_size(layer), adapter.heads(layer)
+            out = adapter.head_output_layer(layer).weight
+            squares = out.reshape(-1, n, d).pow(2).sum(dim=(0, 2))  # the heads' columns
+            for linear, proj in adapter.projections(layer, adapter.head_inputs):
+                squares = squares + linear.weight.reshape(proj.groups, n, d, -1).pow(2).sum(
+                    dim=(0, 2, 3)
+                )
+            heads.append(squares.sqrt().cpu().numpy())
+            width = adapter.ffn_width(layer)
+            w_in = torch.zeros(width, device=out.device)
+            for linear, proj in adapter.projections(layer, adapter.ffn_inputs):
+                w_in = w_in + linear.weight.reshape(proj.groups, width, -1).pow(2).sum(dim=(0, 2))
+            w_out = adapter.ffn_output_layer(layer).weight.norm(dim=0)
+            neurons.append((w_in.sqrt() * w_out).cpu().numpy())
     return heads, neurons
 
 
-def _gradient_importance(model, layers, ctx: BuildContext):
+def _gradient_importance(model, adapter, layers, ctx: BuildContext):
     """Per example, |d loss / d gate| of a gate of 1 multiplied into each head's output and each
     neuron's activation (= |sum of activation x gradient|), summed over calibration examples."""
-    head_scores = [torch.zeros(layer.attention.self.num_attention_heads) for layer in layers]
-    neuron_scores = [torch.zeros(layer.intermediate.dense.out_features) for layer in layers]
+    head_scores = [torch.zeros(adapter.heads(layer)) for layer in layers]
+    neuron_scores = [torch.zeros(adapter.ffn_width(layer)) for layer in layers]
     gates: dict[tuple[int, str], torch.Tensor] = {}
     hooks = []
 
@@ -257,13 +268,12 @@ def _gradient_importance(model, layers, ctx: BuildContext):
 
         return hook
 
+    # The output projections' inputs are the heads side by side, and the neurons' activations.
     for i, layer in enumerate(layers):
-        n_heads = layer.attention.self.num_attention_heads
-        width = layer.intermediate.dense.out_features
-        hooks.append(
-            layer.attention.output.dense.register_forward_pre_hook(gate_hook(i, "head", n_heads))
-        )
-        hooks.append(layer.output.dense.register_forward_pre_hook(gate_hook(i, "ffn", width)))
+        n_heads, width = adapter.heads(layer), adapter.ffn_width(layer)
+        head_out, ffn_out = adapter.head_output_layer(layer), adapter.ffn_output_layer(layer)
+        hooks.append(head_out.register_forward_pre_hook(gate_hook(i, "head", n_heads)))
+        hooks.append(ffn_out.register_forward_pre_hook(gate_hook(i, "ffn", width)))
 
     was_training = model.training
     model.eval()  # no dropout: the scores measure the model as it predicts
