@@ -138,12 +138,26 @@ def check_local_model(path: str):
     return resolved
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _anatomy(identity: str, location: str, is_local: bool) -> dict:
+    """Family, sizes, parameters and which techniques apply (``describe_model``), once per
+    identity."""
+    from lib.models import load as models
+    from lib.techniques.applicability import describe_model
+
+    return describe_model(models.load_config(models.ResolvedModel(location, is_local, identity)))
+
+
 def _show_facts(resolved) -> None:
     try:
         with st.spinner("Reading the model's config..."):
             facts = _model_facts(resolved.identity, resolved.location, resolved.is_local)
+            anatomy = _anatomy(resolved.identity, resolved.location, resolved.is_local)
     except UserError as exc:
         st.error(str(exc))
         set_problem("model", str(exc))
         return
     st.caption(model_facts.facts_line(facts))
+    st.caption(model_facts.anatomy_line(anatomy))
+    for line in model_facts.refusals(anatomy):
+        st.caption(f":material/block: {line}")

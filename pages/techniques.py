@@ -44,12 +44,24 @@ def _model_config(source: str):
 
 
 def _check(text: str, config) -> None:
-    """A variant's syntax, then what only the model can tell (the CLI's checks, in lib)."""
+    """A variant's syntax, then what only the model can tell (the CLI's checks, in lib): its
+    layers (``distill:99`` on 6) and its family (structured pruning on ALBERT)."""
     from lib.techniques import check_against_model, parse_variant
+    from lib.techniques.applicability import applicability
 
     variant = parse_variant(text)
     if config is not None:
+        reason = applicability(config, variant)
+        if reason is not None:
+            raise UserError(reason)
         check_against_model(variant, config)
+
+
+def _refusal(name: str, config) -> str | None:
+    """Why technique ``name`` cannot work on the draft model (None: it can, or unknown yet)."""
+    from lib.techniques.applicability import technique_applicability
+
+    return technique_applicability(config, name) if config is not None else None
 
 
 @st.cache_data(show_spinner=False)
@@ -102,10 +114,17 @@ def main() -> None:
         seed(
             f"tq_rt_{name}", pick.get("runtime", "eager") if pick.get("runtime") in rts else "eager"
         )
+        refused = _refusal(name, config)
+        if refused and st.session_state.get(f"tq_on_{name}"):
+            st.session_state[f"tq_on_{name}"] = False  # the model changed under a ticked box
         with st.container(border=True):
             head, param_col, rt_col = st.columns([5, 3, 2], vertical_alignment="top")
             with head:
-                on = st.checkbox(f"**{name}**", key=f"tq_on_{name}")
+                on = st.checkbox(
+                    f"**{name}**", key=f"tq_on_{name}", disabled=bool(refused), help=refused
+                )
+                if refused:
+                    st.caption(f":material/block: {refused[:1].upper()}{refused[1:]}.")
                 st.caption(t.summary)
                 if t.when_it_helps:
                     st.caption(f"*When it helps:* {t.when_it_helps}")

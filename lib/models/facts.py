@@ -58,3 +58,40 @@ def facts_line(facts: dict[str, Any]) -> str:
     else:
         parts.append("no classification head yet: one is fine-tuned on your data first")
     return " · ".join(parts)
+
+
+def anatomy_line(anatomy: dict[str, Any]) -> str:
+    """One line from ``describe_model``: "**BERT-like** family · 6 layers · 12 heads of 32 ·
+    hidden 384 · FFN 1,536 · 22.7M parameters · every technique applies"."""
+    family = anatomy.get("family")
+    parts = [f"**{family}** family" if family else f"unknown family ({anatomy.get('model_type')})"]
+    if anatomy.get("layers"):
+        parts.append(f"{anatomy['layers']} layers")
+    if anatomy.get("heads"):
+        size = f" of {anatomy['head_size']}" if anatomy.get("head_size") else ""
+        parts.append(f"{anatomy['heads']} heads{size}")
+    if anatomy.get("hidden"):
+        parts.append(f"hidden {anatomy['hidden']}")
+    if anatomy.get("ffn"):
+        parts.append(f"FFN {anatomy['ffn']:,}")
+    if anatomy.get("parameters"):
+        approx = "~" if anatomy.get("parameters_estimated") else ""
+        parts.append(f"{approx}{anatomy['parameters'] / 1e6:.1f}M parameters")
+    refused = [n for n, why in (anatomy.get("techniques") or {}).items() if why]
+    refused += [f"@{n}" for n, why in (anatomy.get("runtimes") or {}).items() if why]
+    parts.append(
+        "every technique and runtime applies"
+        if not refused
+        else f"not on this model: {', '.join(refused)}"
+    )
+    return " · ".join(parts)
+
+
+def refusals(anatomy: dict[str, Any]) -> list[str]:
+    """The distinct reasons techniques or runtimes do not apply, each one sentence."""
+    reasons = [why for why in (anatomy.get("techniques") or {}).values() if why]
+    reasons += [why for why in (anatomy.get("runtimes") or {}).values() if why]
+    out = []
+    for why in dict.fromkeys(reasons):
+        out.append(why[:1].upper() + why[1:] + ("" if why.endswith(".") else "."))
+    return out
