@@ -359,7 +359,7 @@ def build_report(
     parts.append("<h2>Charts</h2>")
     parts.append(
         "<p class='muted'>Interactive: hover a point for its numbers, click a legend entry to "
-        "hide it. Bold points are on the Pareto frontier; faded ones are beaten on both axes by "
+        "hide it. Bold points are on the Pareto frontier; open ones are beaten on both axes by "
         "a frontier point.</p>"
     )
     figs = [cmp.accuracy_latency_chart(df)]

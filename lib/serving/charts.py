@@ -21,8 +21,21 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lib.chart_style import empty_figure, ordered_colors, titled_layout, variant_color
-from lib.format import fmt_usd
+from lib.chart_style import (
+    SERIES_PALETTE,
+    axis_title,
+    bar_label_style,
+    bars_headroom,
+    empty_figure,
+    log_axis_range,
+    log_ticks,
+    ordered_colors,
+    place_labels,
+    style_layout,
+    variant_colors,
+    variant_rank,
+)
+from lib.format import MISSING, fmt_usd
 from lib.serving.frames import HOW_TO_LOAD_TEST, STAGES, percentile_label
 
 __all__ = ["STAGE_COLORS", "breakdown_chart", "goodput_chart", "hockey_stick_chart"]
@@ -57,24 +70,52 @@ def hockey_stick_chart(load: pd.DataFrame, where: str = "this machine") -> go.Fi
     """Request latency (ms; p99 solid, p50 dotted) against offered load (QPS) per variant.
 
     The SLO is a dashed horizontal line; a star marks each variant's goodput (the most load that
-    met it); open markers are points LoadGen judged invalid. Latency is on a log axis when it
-    spans more than 20×, as it does once the queue builds up."""
+    met it), its value written beside it where that overlaps no other label; open markers are
+    points LoadGen judged invalid. Latency is on a log axis (1-2-5 ticks) when it spans more than
+    20×, as it does once the queue builds up."""
     title = "Latency under load"
     if load is None or load.empty:
         return empty_figure(HOW_TO_LOAD_TEST, title)
+    lat = pd.concat([load["p50_ms"], load["p99_ms"], load["slo_ms"]]).dropna()
+    lat = lat[lat > 0]
+    log_y = not lat.empty and lat.max() / lat.min() > 20
+    y_axis = log_ticks(lat) if log_y else dict(type="linear", rangemode="tozero")
+    x_max = float(load["target_qps"].max()) * 1.05 if load["target_qps"].notna().any() else 1.0
+    colors = variant_colors(load["variant"].astype(str))
+    stars = []
+    for variant, g in load.groupby("variant", sort=False):
+        best = _goodput_point(g)
+        if best is not None:
+            stars.append((str(variant), best))
+    # Goodput labels: below their star, right first (under a rising curve; the SLO's own label
+    # sits above its line), biggest goodput first.
+    by_goodput = sorted(range(len(stars)), key=lambda i: -float(stars[i][1]["goodput_qps"]))
+    placed = place_labels(
+        [float(stars[i][1]["target_qps"]) for i in by_goodput],
+        [float(stars[i][1]["p99_ms"]) for i in by_goodput],
+        [f"{stars[i][1]['goodput_qps']:,.0f} QPS" for i in by_goodput],
+        y_log=log_y,
+        x_range=(0.0, x_max),
+        y_range=log_axis_range(y_axis) if log_y else (0.0, float(lat.max()) * 1.05),
+        obstacles=(list(load["target_qps"]), list(load["p99_ms"])),
+        prefer=("bottom right", "bottom left", "top left", "top right"),
+        font_px=12,
+    )
+    star_pos = {stars[i][0]: p for i, p in zip(by_goodput, placed, strict=True)}
     fig = go.Figure()
     for variant, g in load.groupby("variant", sort=False):
-        color = variant_color(str(variant))
+        color = colors[str(variant)]
         p = percentile_label(g["percentile"].iloc[0])
         symbols = ["circle" if v else "circle-open" for v in g["valid"]]
         hover = [
-            f"<b>{variant}</b><br>offered {r.target_qps:,.4g} QPS, achieved {r.achieved_qps:,.4g}"
-            f"<br>{p} {r.p99_ms:,.3g} ms, p50 {r.p50_ms:,.3g} ms<br>"
+            f"<b>{variant}</b><br>offered {r.target_qps:,.4g} QPS, achieved {_g(r.achieved_qps)}"
+            f"<br>{p} {_g(r.p99_ms, ',.3g')} ms, p50 {_g(r.p50_ms, ',.3g')} ms<br>"
             + ("meets" if r.meets_slo else "misses")
             + f" the SLO ({p} ≤ {r.slo_ms:g} ms)"
             + ("" if r.valid else "<br>LoadGen: INVALID run")
             for r in g.itertuples()
         ]
+        rank = variant_rank(str(variant))
         fig.add_trace(
             go.Scatter(
                 x=g["target_qps"],
@@ -82,6 +123,7 @@ def hockey_stick_chart(load: pd.DataFrame, where: str = "this machine") -> go.Fi
                 mode="lines+markers",
                 name=str(variant),
                 legendgroup=str(variant),
+                legendrank=rank,
                 line=dict(color=color, width=2.5),
                 marker=dict(size=8, color=color, symbol=symbols),
                 hovertext=hover,
@@ -104,16 +146,17 @@ def hockey_stick_chart(load: pd.DataFrame, where: str = "this machine") -> go.Fi
         )
         best = _goodput_point(g)
         if best is not None:
+            pos = star_pos.get(str(variant))
             fig.add_trace(
                 go.Scatter(
                     x=[best["target_qps"]],
                     y=[best["p99_ms"]],
-                    mode="markers+text",
+                    mode="markers+text" if pos else "markers",
                     name=f"{variant} goodput",
                     legendgroup=str(variant),
                     showlegend=False,
-                    text=[f"{best['goodput_qps']:,.0f} QPS"],
-                    textposition="top left",
+                    text=[f"{best['goodput_qps']:,.0f} QPS"] if pos else [""],
+                    textposition=pos or "bottom left",
                     textfont=dict(color=color, size=12),
                     cliponaxis=False,
                     marker=dict(
@@ -123,35 +166,39 @@ def hockey_stick_chart(load: pd.DataFrame, where: str = "this machine") -> go.Fi
                     hoverinfo="text",
                 )
             )
-    lat = pd.concat([load["p50_ms"], load["p99_ms"], load["slo_ms"]]).dropna()
-    lat = lat[lat > 0]
-    log_y = not lat.empty and lat.max() / lat.min() > 20
     for (slo, pct), _ in load.groupby(["slo_ms", "percentile"]):
         fig.add_hline(y=slo, line=dict(color=SLO_COLOR, dash="dash", width=1.5))
         # an annotation on a log axis is placed at log10 of its value (a shape is not)
         fig.add_annotation(
             text=f"SLO: {percentile_label(pct)} ≤ {slo:g} ms",
-            x=0,
+            x=1,
             xref="paper",
-            xanchor="left",
+            xanchor="right",
             y=math.log10(slo) if log_y and slo > 0 else slo,
             yref="y",
             yanchor="bottom",
             showarrow=False,
             font=dict(color=SLO_COLOR, size=12),
         )
-    fig.update_xaxes(title_text="Offered load (queries/s)", rangemode="tozero")
+    fig.update_xaxes(title_text="Offered load (queries/s)", range=[0, x_max])
     fig.update_yaxes(
         title_text=f"Request latency (ms{', log scale' if log_y else ''})",
-        type="log" if log_y else "linear",
-        rangemode="normal" if log_y else "tozero",
+        **y_axis,
     )
-    return titled_layout(
+    return style_layout(
         fig,
         title,
         f"p99 solid, p50 dotted; ★ goodput, the most load within {_slo_label(load)} · "
         + measured_on(where),
         height=460,
+    )
+
+
+def _g(value, fmt: str = ",.4g") -> str:
+    return (
+        MISSING
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else format(value, fmt)
     )
 
 
@@ -187,31 +234,32 @@ def goodput_chart(
         + ("" if not r.note else f"<br>{r.note[:120]}")
         for r in goodput.itertuples()
     ]
+    colors = variant_colors(variants)
     bars = go.Bar(
         x=variants,
         y=goodput["goodput_qps"],
-        marker_color=[variant_color(v) for v in variants],
-        text=[f"{v:,.0f}" if not math.isnan(v) else "–" for v in goodput["goodput_qps"]],
-        textposition="outside",
-        cliponaxis=False,
+        marker_color=[colors[v] for v in variants],
+        text=[f"{v:,.0f}" if not math.isnan(v) else MISSING for v in goodput["goodput_qps"]],
+        **bar_label_style(len(variants) * (2 if not at_slo.empty else 1)),
         hovertext=hover,
         hoverinfo="text",
         showlegend=False,
         name="goodput",
     )
+    headroom = bars_headroom(goodput["goodput_qps"])
     title = f"Goodput at {slo}"
     if at_slo.empty:
         fig = go.Figure(bars)
-        fig.update_yaxes(title_text="Goodput (requests/s)", rangemode="tozero")
-        return titled_layout(fig, title, "higher is better · " + measured_on(where), height=420)
+        fig.update_yaxes(title_text="Goodput (requests/s)", range=headroom, rangemode="tozero")
+        return style_layout(fig, title, "higher is better · " + measured_on(where), height=420)
     fig = make_subplots(
         rows=1,
         cols=2,
         subplot_titles=("Requests/s within the SLO", "$ per 1M requests at the SLO"),
-        horizontal_spacing=0.14,
+        horizontal_spacing=0.16,
     )
     fig.add_trace(bars, row=1, col=1)
-    colors = ordered_colors(at_slo["option"])
+    option_colors = ordered_colors(at_slo["option"], SERIES_PALETTE)
     for option, g in at_slo.groupby("option", sort=False):
         usd = pd.to_numeric(g["usd_per_million"], errors="coerce")
         fig.add_trace(
@@ -219,7 +267,7 @@ def goodput_chart(
                 x=[str(v) for v in g["variant"]],
                 y=usd,
                 name=str(option),
-                marker_color=colors[option],
+                marker_color=option_colors[option],
                 hovertext=[
                     f"<b>{v}</b> on {option}: {fmt_usd(u)} per 1M"
                     for v, u in zip(g["variant"], usd, strict=True)
@@ -230,15 +278,24 @@ def goodput_chart(
             col=2,
         )
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title_text="Goodput (requests/s)", rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text="$ per 1M requests", rangemode="tozero", row=1, col=2)
-    fig.update_annotations(font_size=13)
-    fig = titled_layout(
-        fig, title, "goodput higher, $ lower is better · " + measured_on(where), height=460, top=100
+    fig.update_yaxes(
+        title_text="Goodput (requests/s)", range=headroom, rangemode="tozero", row=1, col=1
     )
-    # the options' legend under the plots, clear of the subplot titles
-    return fig.update_layout(
-        legend=dict(y=-0.16, yanchor="top", x=1, xanchor="right"), margin=dict(b=90)
+    fig.update_yaxes(
+        title_text=axis_title("$ per 1M requests", 30),
+        tickprefix="$",
+        rangemode="tozero",
+        row=1,
+        col=2,
+    )
+    fig.update_annotations(font_size=13, yshift=4)
+    # the options' legend at the bottom, like every chart's; room for the subplot titles on top
+    return style_layout(
+        fig,
+        title,
+        "goodput higher, $ lower is better · " + measured_on(where),
+        height=460,
+        extra_top=28,
     )
 
 
@@ -273,9 +330,9 @@ def breakdown_chart(breakdown: pd.DataFrame, where: str = "this machine") -> go.
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text="Mean time per request (ms)", rangemode="tozero")
     fig.update_yaxes(categoryorder="array", categoryarray=variants[::-1], automargin=True)
-    return titled_layout(
+    return style_layout(
         fig,
         title,
         "mean ms at the goodput point · " + measured_on(where),
         height=max(320, 160 + 48 * len(variants)),
-    ).update_layout(legend_traceorder="normal")
+    )
