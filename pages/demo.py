@@ -22,7 +22,7 @@ from lib.format import MISSING, fmt_ms
 from lib.schema import FINISHED
 from pages._ui import COMPARE, COST, RUN, get_store, guarded, link, set_focus_run
 
-CHART_HEIGHT = 380
+ANSWER_SHRINK = 140  # px taken off the plot on the first screen
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -128,7 +128,8 @@ def _answer(doc: dict, doc_json: str, p: pt.Pitch, runs: pt.StoryRuns) -> None:
     with right:
         df = _frame(doc_json, p.speedup_batch or 1, (), p.requests_per_day)
         fig = cmp.accuracy_latency_chart(df)
-        fig.update_layout(height=CHART_HEIGHT)
+        # A shorter plot so the answer fits the first screen; the legend keeps its room.
+        fig.update_layout(height=max(300, int(fig.layout.height or 500) - ANSWER_SHRINK))
         st.plotly_chart(fig, width="stretch", key="demo_answer_chart")
     with st.expander("What each version does", icon=":material/menu_book:"):
         st.dataframe(_versions_table(doc), hide_index=True, width="stretch")
@@ -174,7 +175,6 @@ def _tradeoff(doc_json: str, docs: list[dict], runs: pt.StoryRuns) -> None:
     if contrast:
         st.warning(contrast, icon=":material/memory:")
     fig = cmp.accuracy_latency_chart(df)
-    fig.update_layout(height=CHART_HEIGHT + 60)
     st.plotly_chart(fig, width="stretch", key="demo_tradeoff_chart")
     st.caption(
         f"{runs.note} Up and to the left is better; the bold points are the Pareto frontier: "
@@ -203,7 +203,6 @@ def _money(doc: dict, doc_json: str, p: pt.Pitch) -> None:
     if cheapest:
         st.caption(cheapest)
     fig = dch.monthly_bill_chart(bills, p.variant, pt.volume_text(p.requests_per_day))
-    fig.update_layout(height=CHART_HEIGHT + 40)
     st.plotly_chart(fig, width="stretch", key="demo_cost_chart")
     st.caption(
         "Projected = that machine was not the one measured: its bill is estimated from this "
@@ -224,7 +223,9 @@ def _where_recorded(docs: list[dict]) -> None:
         ok = [r for r in d["results"] if isinstance(r, dict) and r.get("status") == "ok"]
         rows.append(
             {
-                "Run": d.get("name") or f"{f['model']} on {f['dataset']}",
+                "Run": str(d.get("name") or f"{f['model']} on {f['dataset']}").removeprefix(
+                    "Demo: "
+                ),
                 "Recorded on": f["hardware"],
                 "CPU kind": pt.SHORT_KINDS[pt.cpu_kind(d.get("environment"))],
                 "Date": f["date"],
@@ -232,7 +233,17 @@ def _where_recorded(docs: list[dict]) -> None:
                 "Fastest at batch 32 (p50)": _fastest(d),
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Run": st.column_config.TextColumn(width="medium"),
+            "CPU kind": st.column_config.TextColumn(width="small"),
+            "Date": st.column_config.TextColumn(width="small"),
+            "Versions": st.column_config.NumberColumn(width="small"),
+        },
+    )
 
 
 def _fastest(doc: dict) -> str:

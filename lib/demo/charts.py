@@ -7,7 +7,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lib.chart_style import empty_figure, ordered_colors, titled_layout
-from lib.format import fmt_usd
+from lib.format import MISSING, fmt_usd
+
+
+def _text(value) -> str:
+    text = "" if value is None else str(value)
+    return MISSING if text in ("", "nan", "None", "<NA>") else text
 
 
 def _bill(x: float) -> str:
@@ -38,9 +43,12 @@ def monthly_bill_chart(bills: pd.DataFrame, pick: str | None, volume: str) -> go
                 text=[_bill(m) for m in g["monthly_usd"]],
                 textposition="outside",
                 cliponaxis=False,
-                customdata=list(
-                    zip(g["instances"], g["basis"], g["price_source"], g["price_date"], strict=True)
-                ),
+                customdata=[
+                    [_text(n), _text(b), _text(src), _text(date)]
+                    for n, b, src, date in zip(
+                        g["instances"], g["basis"], g["price_source"], g["price_date"], strict=True
+                    )
+                ],
                 hovertemplate=(
                     "<b>%{x}</b> on " + str(option) + "<br>%{y:$,.0f} a month, %{customdata[0]} "
                     "machine(s)<br>%{customdata[1]}<br>price: %{customdata[2]} (%{customdata[3]})"

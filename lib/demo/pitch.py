@@ -37,6 +37,14 @@ SHORT_KINDS = {
     "gpu": "GPU",
     "unknown": "unknown CPU",
 }
+# Short names for the one-sentence contrast between kinds.
+CONTRAST_KINDS = {
+    "bf16": "a CPU with bf16 in hardware (AVX512-BF16/AMX)",
+    "vnni": "a VNNI CPU without bf16",
+    "avx2": "an AVX2-only CPU (no bf16)",
+    "gpu": "a GPU",
+    "unknown": "an unrecorded CPU",
+}
 # When no demo run was recorded on the visitor's kind of machine: the closest kinds, in order.
 # A VNNI-without-bf16 CPU does int8 like the bf16 kind but half like AVX2; int8 is what the
 # story leads with, so the bf16 kind comes first.
@@ -381,7 +389,7 @@ def hardware_contrast(docs: list[dict], variant: str = "half") -> str | None:
             seen[kind] = (*s, describe_run(d))
     if len(seen) < 2:
         return None
-    parts = []
+    parts, batches = [], set()
     for kind, (speed, batch, _) in sorted(seen.items(), key=lambda kv: kv[1][0]):
         how = (
             f"{fmt_times(speed)} faster than {BASELINE}"
@@ -392,8 +400,10 @@ def hardware_contrast(docs: list[dict], variant: str = "half") -> str | None:
                 else f"about as fast as {BASELINE}"
             )
         )
-        parts.append(f"on {CPU_KINDS[kind]} {variant} ran {how} (batch {batch})")
-    return _upper_first("; ".join(parts)) + ": measure on your hardware."
+        parts.append(f"{how} on {CONTRAST_KINDS[kind]}")
+        batches.add(batch)
+    at = f" (batch {batches.pop()})" if len(batches) == 1 else ""
+    return f"{variant} depends on the chip{at}: " + ", ".join(parts) + ": measure on your hardware."
 
 
 # ------------------------------------------------------------------ the trade-off, in one line
