@@ -72,3 +72,19 @@ def test_a_run_picked_on_cost_stays_picked_after_a_visit_elsewhere():
     at.switch_page("pages/techniques.py").run()
     at.switch_page("pages/cost.py").run()
     assert cost_run(at) == older
+
+
+def test_the_run_shown_on_demo_is_the_one_cost_opens(monkeypatch):
+    """The demo story's run (recorded on a CPU like this one), not the user's newest run."""
+    from lib.demo import pitch, story
+    from lib.paths import REPO_DATA
+
+    monkeypatch.setenv("LEANBENCH_DEMO_DIR", str(REPO_DATA / "demo"))
+    _, newer = two_done_runs()
+    story.load_demo(Store())
+    at = app("pages/demo.py")
+    assert not at.error, errors(at)
+    shown = pitch.story_runs(story.demo_docs(), pitch.this_machine_kind()).primary["run_id"]
+    assert at.session_state["focus_run"] == shown
+    at.switch_page("pages/cost.py").run()
+    assert cost_run(at) == shown != newer
