@@ -20,8 +20,12 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
+# Local by default: only this machine can open the app. `make run ADDRESS=0.0.0.0` shares it on
+# the network, behind a login (README: "Sharing on a network").
+ADDRESS ?= 127.0.0.1
+
 run: $(STAMP)
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run app.py --server.address $(ADDRESS)
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages._ui import gate
+
 st.set_page_config(page_title="Leanbench", layout="wide", page_icon=":material/speed:")
 
 PAGES: dict[str, list[st.Page]] = {
@@ -16,6 +18,7 @@ PAGES: dict[str, list[st.Page]] = {
         st.Page("pages/techniques.py", title="Techniques", icon=":material/tune:"),
         st.Page("pages/run.py", title="Run", icon=":material/play_circle:"),
         st.Page("pages/results.py", title="Results", icon=":material/bar_chart:"),
+        st.Page("pages/sweep.py", title="Sweep", icon=":material/hub:"),
     ],
     "Decide": [
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
@@ -26,24 +29,27 @@ PAGES: dict[str, list[st.Page]] = {
 
 
 def _settings() -> None:
-    """Where runs are stored: $LEANBENCH_STORE, or a URL typed here, or SQLite in ~/.leanbench."""
-    from lib.paths import default_store_url
+    """Where runs are stored: $LEANBENCH_STORE, or a URL typed here (by an operator, its password
+    never shown back: pages/_ui.py), or SQLite in ~/.leanbench."""
+    from pages import _ui
 
+    with st.sidebar:
+        _ui.account_box()
     with st.sidebar.expander("Settings", icon=":material/settings:"):
-        if "store_url_input" not in st.session_state:
-            st.session_state["store_url_input"] = st.session_state.get("store_url", "")
-        url = st.text_input(
-            "Store URL",
-            key="store_url_input",
-            placeholder=default_store_url(),
-            help="Where runs and results are kept: any SQLAlchemy URL, e.g. "
-            "postgresql://user:pw@host/db to share results with a team. "
-            "Empty: the SQLite file shown (or $LEANBENCH_STORE).",
+        _ui.store_settings()
+        if "ray_address_input" not in st.session_state:
+            st.session_state["ray_address_input"] = st.session_state.get("ray_address", "")
+        address = st.text_input(
+            "Ray cluster address",
+            key="ray_address_input",
+            placeholder="empty: sweeps run on this machine",
+            help="Where the Sweep page runs its matrix: auto, HOST:6379 or ray://HOST:10001.",
         )
-        st.session_state["store_url"] = url.strip()
-        st.caption("Runs started from this page use this store.")
+        st.session_state["ray_address"] = address.strip()
 
 
 page = st.navigation(PAGES)
-_settings()
-page.run()
+# Served beyond this machine, nothing (the sidebar's settings included) shows before a login.
+if gate():
+    _settings()
+    page.run()

@@ -102,6 +102,13 @@ def parse_table(raw: bytes, name: str) -> pd.DataFrame:
             frame = pd.read_json(io.StringIO(text), lines=True)
         else:
             frame = pd.read_csv(io.StringIO(text), sep=sep)
+    except TypeError:  # pandas, on JSONL lines that are not all objects (a list, null, a number)
+        if not is_jsonl:
+            raise
+        raise UserError(
+            f"Could not read {name} as JSONL: every line must be one JSON object, like "
+            '{"text": "...", "label": "..."}.'
+        ) from None
     except (ValueError, pd.errors.ParserError) as exc:
         kind = "JSONL (one JSON object per line)" if is_jsonl else _csv_kind(sep)
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -120,8 +127,43 @@ def parse_table(raw: bytes, name: str) -> pd.DataFrame:
             f"{name} has only one column ({only!r}); Leanbench needs a text column and a label "
             f"column ({how}). Fix the file and try again."
         )
+    if is_jsonl:
+        _check_nesting(frame, name)
     frame.attrs["separator"] = None if is_jsonl else sep
     return frame
+
+
+MAX_NESTING = 20  # levels of objects or lists inside one JSONL value
+
+
+def _depth(value: object, limit: int) -> int:
+    """How deeply ``value`` nests lists and objects, counted up to ``limit + 1`` (iteratively:
+    a hostile value cannot exhaust the stack)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            level += 1
+            deepest = max(deepest, level)
+            if deepest > limit:
+                return deepest
+            stack.extend((v, level) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _check_nesting(frame: pd.DataFrame, name: str) -> None:
+    """``UserError`` for a JSONL whose values nest deeper than ``MAX_NESTING`` (a text or a label
+    is a string or a number; deep nesting is a broken or hostile file)."""
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        for row, value in enumerate(frame[column].tolist(), start=1):
+            if isinstance(value, dict | list) and _depth(value, MAX_NESTING) > MAX_NESTING:
+                raise UserError(
+                    f"{name}, line {row}: the value of {str(column)!r} nests lists or objects "
+                    f"more than {MAX_NESTING} levels deep; a text or a label is a string. Fix "
+                    "the file and try again."
+                )
 
 
 def sniff_separator(text: str) -> str:

@@ -23,6 +23,7 @@ class ModelSpec:
     source: str = BUILTIN_MODEL
 
     def __post_init__(self) -> None:
+        _text_or_none("model source", self.source)
         self.source = (self.source or "").strip()
         if not self.source:
             raise UserError("No model given: use 'minilm-l6', a local folder or a Hugging Face id.")
@@ -40,6 +41,12 @@ class DatasetSpec:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for what, value in (
+            ("dataset source", self.source),
+            ("text column", self.text_column),
+            ("label column", self.label_column),
+        ):
+            _text_or_none(what, value)
         self.source = (self.source or "").strip()
         if not self.source:
             raise UserError("No dataset given: pick a built-in dataset or upload a CSV/JSONL file.")
@@ -264,6 +271,11 @@ class RunSpec:
             self.load_test = LoadTestSpec.from_dict(self.load_test)
         if self.load_test is not None and not isinstance(self.load_test, LoadTestSpec):
             raise UserError("'load_test' in run spec must be an object or null.")
+        _text_or_none("run name", self.name)
+        if not isinstance(self.variants, list | tuple) or not all(
+            isinstance(v, str) for v in self.variants
+        ):
+            raise UserError("'variants' in run spec must be a list of variant names.")
         self.variants = [v.strip() for v in self.variants if v and v.strip()]
         if not self.variants:
             raise UserError("Pick at least one variant (e.g. fp32,half,int8).")
@@ -320,8 +332,13 @@ def _build(kind: type, value: Any, where: str) -> Any:
         raise UserError(f"Unknown key(s) {sorted(unknown)} in '{where}' of run spec.")
     try:
         return kind(**value)
-    except TypeError as exc:
+    except (TypeError, AttributeError) as exc:  # a value of the wrong kind (a list for a number)
         raise UserError(f"Bad '{where}' in run spec: {exc}") from None
+
+
+def _text_or_none(what: str, value: Any) -> None:
+    if value is not None and not isinstance(value, str):
+        raise UserError(f"The {what} must be text, not {value!r}.")
 
 
 def _positive(what: str, value: Any) -> None:

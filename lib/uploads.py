@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib.access.limits import check_upload_size
 from lib.errors import UserError
 from lib.paths import user_dir
 
@@ -19,11 +20,21 @@ _TEXT_NAMES = ("text", "sentence", "review", "content", "body", "message", "twee
 _LABEL_NAMES = ("label", "labels", "category", "class", "sentiment", "target", "topic", "y")
 
 
-def save_upload(raw: bytes, name: str, folder: Path | None = None) -> Path:
-    """Keep an uploaded file where the worker process can read it: uploads/<sha>.<ext>."""
+def check_upload(raw: bytes, name: str) -> str:
+    """The upload's extension, once its size (``LEANBENCH_MAX_UPLOAD_MB``, beside Streamlit's own
+    ``server.maxUploadSize``) and its type are checked; ``UserError`` says what is wrong. Called
+    before the file is parsed."""
+    check_upload_size(len(raw), name)
     ext = Path(name).suffix.lower().lstrip(".") or "csv"
     if ext not in UPLOAD_TYPES:
         raise UserError(f"{name}: upload a .csv or .jsonl file (got .{ext}).")
+    return ext
+
+
+def save_upload(raw: bytes, name: str, folder: Path | None = None) -> Path:
+    """Keep an uploaded file where the worker process can read it: uploads/<sha>.<ext>, a name
+    made from its content (the name the browser sent gives only the extension, never a path)."""
+    ext = check_upload(raw, name)
     folder = folder or user_dir() / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(raw).hexdigest()[:16]}.{ext}"
@@ -49,7 +60,8 @@ def guess_columns(frame: pd.DataFrame) -> tuple[str, str]:
     label = next((lower[n] for n in _LABEL_NAMES if n in lower and lower[n] != text), None)
     if label is None:
         rest = [c for c in frame.columns if str(c) != text]
-        label = str(min(rest, key=lambda c: frame[c].nunique())) if rest else text
+        # as text: a JSONL cell may hold a list or an object, which pandas cannot count
+        label = str(min(rest, key=lambda c: frame[c].astype(str).nunique())) if rest else text
     return text, label
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from lib.access import roots
 from lib.errors import UserError
 from lib.models import facts as model_facts
 from lib.models import hub
 from lib.spec import BUILTIN_MODEL, ModelSpec
-from pages._ui import seed, set_problem
+from pages._ui import can, md, seed, set_problem, why_not
 
 MODEL_MODES = {
     "builtin": "Built-in (MiniLM-L6)",
@@ -54,13 +55,18 @@ def model_section(d: dict) -> None:
         # the same run outlives the field's own state, and would come back (empty) after the
         # page is left, instead of the draft's path and its error.
         seed("md_folder", source if kind == "folder" else "")
+        allowed = can("local_model")
         path = st.text_input(
             "Model folder",
             key="md_folder",
             placeholder="/path/to/a/folder/written/by/save_pretrained",
+            disabled=not allowed,
             help="A folder in Hugging Face format: config.json plus model.safetensors "
-            "(or pytorch_model.bin) and the tokenizer files.",
+            "and the tokenizer files.",
         ).strip()
+        if not allowed:
+            st.caption(f":material/lock: {why_not('local_model')}")
+            path = ""  # a value sent anyway is not used
         if not path:
             _until_then(d["model"]["source"], "Type the path of a model folder on this machine.")
             return
@@ -71,7 +77,7 @@ def model_section(d: dict) -> None:
             st.error(str(exc), icon=":material/folder:")
             set_problem("model", str(exc))
             return
-        st.success(f"Found a model in {resolved.location}", icon=":material/check_circle:")
+        st.success(f"Found a model in {md(resolved.location)}", icon=":material/check_circle:")
         _show_facts(resolved)
     else:
         seed("md_hub", source if kind == "hub" else "")
@@ -124,13 +130,14 @@ def _until_then(current: str, ask: str) -> None:
         st.error(f"{exc} {ask}", icon=":material/warning:")
         set_problem("model", str(exc))
         return
-    st.info(f"{ask} Until then the run uses **{current}**.", icon=":material/info:")
+    st.info(f"{ask} Until then the run uses **{md(current)}**.", icon=":material/info:")
 
 
 def check_local_model(path: str):
     """A local model folder, resolved and its config read; UserError says what is wrong."""
     from lib.models import load as models
 
+    roots.check_root(path)  # shared: outside LEANBENCH_MODEL_ROOTS, not even whether it exists
     if not Path(path).expanduser().exists():
         raise UserError(f"Model folder not found: {path}. Check the path.")
     resolved = models.resolve(ModelSpec(path))

@@ -14,10 +14,11 @@ import pandas as pd
 import streamlit as st
 
 from lib import compare as cmp
+from lib.access.redact import redact
 from lib.compare import choices
 from lib.cost.formulas import CostAssumptions
 from lib.execution.runs import run_label
-from pages._ui import RUN, get_store, guarded, link, set_focus_run
+from pages._ui import RUN, get_store, guarded, link, md, set_focus_run
 
 EMPTY_MESSAGE = (
     "Nothing to compare yet. Run a benchmark (the Run page, or `python -m lib run` on any "
@@ -163,7 +164,7 @@ def _downloads(box, docs, df, rec, targets, options, a) -> None:
         except Exception as exc:  # noqa: BLE001 - a broken report must not break the page
             import html as _h
 
-            return f"<p>The report could not be built: {_h.escape(str(exc))}</p>"
+            return f"<p>The report could not be built: {_h.escape(redact(exc))}</p>"
 
     c1, c2, c3, _ = box.columns([2.2, 1, 1, 3])
     c1.download_button(
@@ -222,6 +223,34 @@ def _deltas_table(df: pd.DataFrame, judged: pd.DataFrame) -> None:
         "fp32 p50 / variant p50; smaller and cheaper = fp32 / variant, so above 1× is better. "
         "Click a column title (Runtime, say) to sort by it."
     )
+
+
+def _machines(docs: list[dict], batch: int) -> None:
+    """The same variants across machines (a sweep's machine kinds), when the runs span several."""
+    from lib.compare import machines
+
+    frame = machines.machine_frame(docs, batch)
+    if len(machines.machines(frame)) < 2:
+        return
+    st.subheader("Across machines")
+    names = machines.MACHINE_METRICS
+    metric = st.segmented_control(
+        "Machine metric",
+        list(names),
+        format_func=lambda m: names[m][0],
+        default="throughput",
+        required=True,
+        key="cmp_machine_metric",
+        label_visibility="collapsed",
+    )
+    metric = metric or "throughput"
+    for line in machines.winner_changes(frame, metric):
+        st.warning(line, icon=":material/swap_horiz:")
+    left, right = st.columns(2)
+    left.markdown(f"**{names[metric][0]} at batch {batch}, by machine**")
+    left.dataframe(machines.machine_pivot(frame, metric), hide_index=True, width="stretch")
+    right.markdown("**Ranking on each machine** (1 = best)")
+    right.dataframe(machines.machine_ranking(frame, metric), hide_index=True, width="stretch")
 
 
 def main() -> None:
@@ -295,11 +324,15 @@ def main() -> None:
 
     st.subheader("Against the baseline")
     _deltas_table(df, judged)
+    _machines(docs, targets.batch_size)
     failed = df[df["status"] != "ok"]
     if not failed.empty:
         with st.expander(f"{len(failed)} variant(s) failed"):
             for _, r in failed.iterrows():
-                st.markdown(f"- **{r['variant']}** ({r['run_label']}): {r['error'] or 'no reason'}")
+                st.markdown(
+                    f"- **{md(r['variant'])}** ({md(r['run_label'])}): "
+                    f"{md(r['error'] or 'no reason')}"
+                )
 
 
 guarded(main)

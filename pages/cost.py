@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from lib.access.text import safe_frame
 from lib.cost import answer as ans
 from lib.cost import explain
 from lib.cost.catalog import Catalog, staleness_warning
@@ -24,6 +25,7 @@ from lib.errors import UserError
 from lib.execution.runs import run_label
 from lib.format import MISSING
 from pages import _cost_inputs as inputs
+from pages._payback import payback_section
 from pages._ui import DEMO, focus_run, get_store, guarded, link, set_focus_run
 
 HALF_WIDTH_TITLE = 40  # characters a chart title in half the page holds at 1280 px, sidebar open
@@ -282,6 +284,7 @@ def main() -> None:
         )
 
     answer_box.markdown("##### " + ans.answer(table, variant, pricing, options, a.requests_per_day))
+    payback_section(answer_box, table, docs, variant, pricing, catalog)  # one-off cost (issue 18)
     with results_box:
         left, right = st.columns(2, gap="medium")
         with left:
@@ -325,7 +328,7 @@ def main() -> None:
         inputs.basis_section(ans.priced(table, pricing), docs)
         st.download_button(
             "Download the full table (CSV, every input column)",
-            explain.download_csv(table),
+            explain.download_csv(safe_frame(table)),  # no formula runs in a spreadsheet
             file_name="leanbench-cost.csv",
             mime="text/csv",
             icon=":material/download:",

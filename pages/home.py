@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib.errors import UserError
 from lib.execution.jobs import RunAlreadyActive, identical_active_run
 from lib.execution.runs import ACTIVE, active_run, run_title, when
 from lib.spec import RunSpec, default_spec_dict
@@ -12,11 +13,15 @@ from pages._ui import (
     RESULTS,
     RUN,
     TECHNIQUES,
+    can,
     get_store,
     guarded,
     link,
+    md,
+    network_notice,
     reap,
     start_default_run,
+    why_not,
 )
 
 
@@ -30,6 +35,7 @@ def main() -> None:
         "Pick a pretrained model, pick techniques (half precision, int8, ...), run a benchmark "
         "on this machine, and compare accuracy, latency, throughput and memory of every variant."
     )
+    network_notice()
 
     store = get_store()
     reap(store)
@@ -48,7 +54,7 @@ def main() -> None:
             if busy or running:
                 shown = busy or running
                 st.info(
-                    f"A run is in progress: **{run_title(shown)}** "
+                    f"A run is in progress: **{md(run_title(shown))}** "
                     f"({float(shown.get('progress') or 0.0) * 100:.0f}%)"
                     + (
                         ": see Results for the variants measured so far. The button is back "
@@ -68,16 +74,21 @@ def main() -> None:
                 type="primary",
                 icon=":material/rocket_launch:",
                 key="home_default_run",
-                disabled=busy is not None,
+                disabled=busy is not None or not can("start_run"),
+                help=why_not("start_run"),
             ):
                 try:
                     run_id = start_default_run()
                 except RunAlreadyActive as exc:
                     st.session_state["run_id"] = exc.run_id
                     st.error(str(exc), icon=":material/block:")
+                except UserError as exc:  # a viewer, or the queue is full
+                    st.error(str(exc), icon=":material/block:")
                 else:
                     st.session_state["results_run_id"] = run_id
                     st.switch_page(RUN)
+            if not can("start_run"):
+                st.caption(f":material/lock: {why_not('start_run')}")
 
         st.markdown("**Or set up your own, step by step**")
         steps = [
@@ -138,7 +149,7 @@ def _latest(store) -> None:
         frame = results_frame.to_frame(store.results_for(done["id"]))
         st.markdown(f"#### {results_frame.summary_sentence(frame)}")
         st.caption(
-            f"{run_title(done)} · {when(done.get('created_at'))} · {done.get('hardware') or ''}"
+            md(f"{run_title(done)} · {when(done.get('created_at'))} · {done.get('hardware') or ''}")
         )
         if st.button("Open these results", icon=":material/bar_chart:", key="home_open_latest"):
             st.session_state["results_run_id"] = done["id"]

@@ -8,10 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from lib import uploads
+from lib.access import limits
 from lib.errors import UserError
 from lib.spec import BUILTIN_DATASETS, AdaptSpec, DatasetSpec
 from pages import _model_inputs as model_inputs
-from pages._ui import TECHNIQUES, draft, guarded, seed, set_problem
+from pages._curve import curve_section
+from pages._ui import TECHNIQUES, can, draft, guarded, md, seed, set_problem, why_not
 
 DATA_MODES = {"builtin": "Built-in dataset", "upload": "My own file (CSV or JSONL)"}
 
@@ -54,6 +56,7 @@ def main() -> None:
     with st.container(border=True):
         st.subheader("3 · How much data")
         _limits_section(d, counts)
+    curve_section(d)  # how many labels are enough (issue 18)
     st.page_link(TECHNIQUES, label="Next: choose techniques", icon=":material/arrow_forward:")
 
 
@@ -108,25 +111,26 @@ def _upload_failed(ds: dict, name: str, error: str, in_uploader: bool) -> None:
     """Say that ``name`` could not be used and what the run uses instead; block the run until the
     user uploads a fixed file or goes back to that data."""
     st.session_state[UPLOAD_FAILED] = {"name": name, "error": error}
-    st.error(f"**{name}** could not be used: {error}", icon=":material/description:")
+    st.error(f"**{md(name)}** could not be used: {error}", icon=":material/description:")
     still = _in_use(ds)
     set_problem(
         "dataset",
-        f"Your upload {name} could not be used: {error} Upload a fixed file on Model & data, "
-        f"or go back to {still} there.",
+        f"Your upload {md(name)} could not be used: {error} Upload a fixed file on Model & data, "
+        f"or go back to {md(still)} there.",
     )
     if in_uploader:
         st.info(
-            f"The run still uses **{still}**, not {name}. Upload a fixed file, or remove "
-            f"{name} from the box above to go back to {still}.",
+            f"The run still uses **{md(still)}**, not {md(name)}. Upload a fixed file, or remove "
+            f"{md(name)} from the box above to go back to {md(still)}.",
             icon=":material/info:",
         )
         return
     st.info(
-        f"The run still uses **{still}**, not {name}. Upload a fixed file, or go back to {still}.",
+        f"The run still uses **{md(still)}**, not {md(name)}. Upload a fixed file, or go back "
+        f"to {md(still)}.",
         icon=":material/info:",
     )
-    if st.button(f"Use {still}", key="md_upload_back", icon=":material/undo:"):
+    if st.button(f"Use {md(still)}", key="md_upload_back", icon=":material/undo:"):
         st.session_state.pop(UPLOAD_FAILED, None)
         set_problem("dataset", None)
         st.rerun()
@@ -135,19 +139,26 @@ def _upload_failed(ds: dict, name: str, error: str, in_uploader: bool) -> None:
 def _upload_section(ds: dict) -> list[int] | None:
     from lib import datasets
 
+    allowed = can("upload")
     upload = st.file_uploader(
         "Upload a CSV or JSONL file with a text column and a label column",
         type=uploads.UPLOAD_TYPES,
         key="md_upload",
         on_change=_forget_failed_upload,
+        disabled=not allowed,
         help="CSV with a header row (columns separated by commas, semicolons or tabs), or "
-        "JSONL (one JSON object per line). UTF-8. The label column needs at least two classes.",
+        "JSONL (one JSON object per line). UTF-8. The label column needs at least two classes. "
+        f"At most {limits.max_upload_mb()} MB.",
     )
+    if not allowed:
+        st.caption(f":material/lock: {why_not('upload')}")
+        upload = None  # a file sent anyway is not read
     frame, name = None, None
     failed = st.session_state.get(UPLOAD_FAILED)
     if upload is not None:
         raw = upload.getvalue()
         try:
+            uploads.check_upload(raw, upload.name)  # size and type, before it is parsed
             frame = datasets.parse_table(raw, upload.name)
             path = uploads.save_upload(raw, upload.name)
         except UserError as exc:
@@ -164,10 +175,10 @@ def _upload_section(ds: dict) -> list[int] | None:
         path = Path(st.session_state["upload_path"])
         name = st.session_state.get("upload_name") or path.name
         frame = _read_saved(str(path))
-        st.caption(f"Using your earlier upload **{name}**. Upload another file to replace it.")
+        st.caption(f"Using your earlier upload **{md(name)}**. Upload another file to replace it.")
     else:
         st.info(
-            f"Upload a file to use your own data. Until then the run uses **{ds['source']}**.",
+            f"Upload a file to use your own data. Until then the run uses **{md(ds['source'])}**.",
             icon=":material/description:",
         )
         set_problem("dataset", None)
@@ -202,11 +213,11 @@ def _upload_section(ds: dict) -> list[int] | None:
     problem = size.problem()
     if problem:
         st.error(
-            f"{name} has {len(data):,} usable row{'s' if len(data) != 1 else ''} in "
+            f"{md(name)} has {len(data):,} usable row{'s' if len(data) != 1 else ''} in "
             f"{len(data.label_names)} classes. {problem}",
             icon=":material/description:",
         )
-        set_problem("dataset", f"{name}: {problem}")
+        set_problem("dataset", f"{md(name)}: {problem}")
         _preview(*uploads.preview(data.texts, [data.label_names[i] for i in data.labels]))
         return None
     set_problem("dataset", None)

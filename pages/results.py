@@ -13,20 +13,25 @@ import traceback
 import pandas as pd
 import streamlit as st
 
+from lib.access.text import to_csv as safe_csv
 from lib.errors import UserError
 from lib.execution.runs import ACTIVE, run_label, run_title, when
 from lib.results import progress as run_progress
 from lib.results import summary
+from pages._curve import results_section as curve_results
 from pages._serving import serving_section
 from pages._ui import (
     MODEL_DATA,
     RUN,
+    can,
     get_store,
     guarded,
     link,
+    md,
     one_line,
     set_focus_run,
     start_default_run,
+    why_not,
 )
 
 log = logging.getLogger("leanbench.pages")
@@ -82,7 +87,7 @@ def _other_live_runs(runs: list[dict], shown: str) -> None:
     for run in [r for r in runs if r["status"] in ACTIVE and r["id"] != shown][:3]:
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.info(
-            f"**{run_title(run)}** is {run['status']} "
+            f"**{md(run_title(run))}** is {run['status']} "
             f"({float(run.get('progress') or 0.0) * 100:.0f}%, started "
             f"{when(run.get('created_at'))}): its results appear as each variant finishes.",
             icon=":material/autorenew:",
@@ -149,7 +154,7 @@ def _run_body(run_id: str, was_live: bool) -> None:
             )
         else:
             st.warning(
-                f"This run produced no results ({run['status']}: {run.get('message') or '–'}).",
+                f"This run produced no results ({run['status']}: {md(run.get('message') or '–')}).",
                 icon=":material/warning:",
             )
         return
@@ -212,6 +217,7 @@ def _run_body(run_id: str, was_live: bool) -> None:
                 )
 
     serving_section(results)
+    curve_results(run)  # the learning curve and long documents saved for it (issue 18)
 
     # ---- the table
     st.subheader("Every variant")
@@ -255,7 +261,7 @@ def _run_body(run_id: str, was_live: bool) -> None:
     d1, d2, _ = st.columns([1, 1, 3])
     d1.download_button(
         "Download CSV",
-        results_frame.to_frame(results).to_csv(index=False).encode(),
+        safe_csv(results_frame.to_frame(results)).encode(),  # no formula runs in a spreadsheet
         file_name=f"{name}.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -283,9 +289,13 @@ def _empty_state() -> None:
             type="primary",
             icon=":material/rocket_launch:",
             key="results_default_run",
+            disabled=not can("start_run"),
+            help=why_not("start_run"),
         ):
             st.session_state["results_run_id"] = start_default_run()
             st.switch_page(RUN)
+        if not can("start_run"):
+            st.caption(f":material/lock: {why_not('start_run')}")
         st.page_link(MODEL_DATA, label="Choose a model and data", icon=":material/dataset:")
 
 

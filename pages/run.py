@@ -12,6 +12,8 @@ import traceback
 import pandas as pd
 import streamlit as st
 
+from lib.access import limits
+from lib.access.redact import redact
 from lib.datasets import check_spec_size
 from lib.errors import UserError
 from lib.execution import jobs
@@ -25,16 +27,19 @@ from pages._ui import (
     RESULTS,
     STATUS_ICON,
     TECHNIQUES,
+    can,
     draft,
     draft_spec,
     get_store,
     guarded,
     link,
+    md,
     one_line,
     problems,
     reap,
     reset_draft,
     start_run,
+    why_not,
 )
 
 log = logging.getLogger("leanbench.pages")
@@ -119,7 +124,7 @@ def _setup(store, mine: dict | None) -> None:
     is_default = d == default_spec_dict()
     lines.markdown(
         "  \n".join(
-            f"**{label}:** {value}"
+            f"**{label}:** {md(value)}"
             for label, value in spec_lines(d, st.session_state.get("upload_name"))
         )
     )
@@ -140,17 +145,31 @@ def _setup(store, mine: dict | None) -> None:
 
     running = active_run(store)
     same = None if spec is None or mine else jobs.identical_active_run(spec, store)
+    live, cap = len(jobs.live_runs(store)), limits.max_queued()
+    full = live >= cap
     c1, c2 = st.columns([2, 1])
     label = "Run the default benchmark" if is_default else "Start benchmark"
     c1.button(
         label,
         type="primary",
         icon=":material/rocket_launch:",
-        disabled=spec is None or mine is not None or same is not None,
+        disabled=spec is None
+        or mine is not None
+        or same is not None
+        or full
+        or not can("start_run"),
         key="run_start",
         width="stretch",
         on_click=_start,
         args=(spec,),
+        help=why_not("start_run"),
+    )
+    if not can("start_run"):
+        st.caption(f":material/lock: {why_not('start_run')}")
+    st.caption(
+        f":material/queue: Queue: {live} of at most {cap} run{'s' if cap != 1 else ''} queued or "
+        f"running ({limits.MAX_QUEUED_ENV})."
+        + (" It is full: a new run can start when one has finished." if full else "")
     )
     started = st.session_state.pop("run_started", None)
     if started:
@@ -161,7 +180,7 @@ def _setup(store, mine: dict | None) -> None:
     busy = mine or same
     if busy is not None:
         st.info(
-            f"A run is in progress: **{run_title(busy)}** ({busy['status']}, "
+            f"A run is in progress: **{md(run_title(busy))}** ({busy['status']}, "
             f"{float(busy.get('progress') or 0.0) * 100:.0f}%). See Results for the variants "
             "measured so far; a new run can start when it has finished."
             + (
@@ -264,14 +283,14 @@ def _watch_body(run_id: str, was_live: bool) -> None:
     events = store.events_for(run_id, limit=200)
     results = store.results_for(run_id)
 
-    st.subheader(f"{STATUS_ICON.get(status, '')} {run_title(run)}")
+    st.subheader(f"{STATUS_ICON.get(status, '')} {md(run_title(run))}")
     meta = [f"run {run_id}", f"started {when(run.get('created_at'))}"]
     if run.get("hardware"):
         meta.append(run["hardware"])
     st.caption(" · ".join(meta))
 
     progress = float(run.get("progress") or 0.0)
-    message = run.get("message") or status
+    message = md(run.get("message") or status)
     if status == "queued":
         waiting = any(e["stage"] == "queued" for e in events)
         st.info(
@@ -318,14 +337,14 @@ def _watch_body(run_id: str, was_live: bool) -> None:
             )
         for _, r in frame[frame["status"] != "ok"].iterrows():
             st.error(
-                f"**{r['variant']}** failed: {r['error'] or 'no reason given'}",
+                f"**{md(r['variant'])}** failed: {md(r['error'] or 'no reason given')}",
                 icon=":material/error:",
             )
 
     if events:
         with st.expander("Latest events"):
             for e in events[-12:][::-1]:
-                st.caption(f"{when(e['at'])[-5:]} · {e['stage']} · {e['message']}")
+                st.caption(md(f"{when(e['at'])[-5:]} · {e['stage']} · {e['message']}"))
 
 
 def _log_tail(run_id: str) -> None:
@@ -336,7 +355,7 @@ def _log_tail(run_id: str) -> None:
         lines = path.read_text(errors="replace").splitlines()[-25:]
         if lines:
             with st.expander("Worker log (last lines)"):
-                st.code("\n".join(lines), language=None)
+                st.code(redact("\n".join(lines)), language=None)
 
 
 guarded(main)

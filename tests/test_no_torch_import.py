@@ -32,7 +32,7 @@ v = lib.techniques.parse_variant("distill:3/T=3+prune-unstructured:50+int8@ort")
 found = lib.techniques.techniques()
 assert {"fp32", "half", "int8", "distill", "prune-structured"} <= set(found), found
 assert found["int8"].summary and found["distill"].param_help
-assert set(registry.runtimes()) == {"eager", "ort", "compile"}
+assert set(registry.runtimes()) == {"eager", "ort", "compile", "openvino"}
 assert registry.runtimes()["ort"].summary
 assert set(runtime_sentences()) == set(lib.runtimes.RUNTIMES)
 assert "Distilled to 3 layers" in explain_variant("distill:3+int8@ort")

@@ -95,6 +95,12 @@ class CostCommand(Command):
         p.add_argument(
             "--json", action="store_true", help="print a JSON list of rows with their inputs"
         )
+        p.add_argument(
+            "--one-off-on",
+            metavar="INSTANCE",
+            help="price the one-off build time (one_off_usd, payback_months) at this cloud "
+            "instance's hourly rate instead of the machine that built each variant",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from lib.cost.catalog import load_catalog, load_user_catalog, staleness_warning
@@ -112,6 +118,12 @@ class CostCommand(Command):
             catalog = load_user_catalog(args.catalog, catalog)
         table = cost_table(args.results, catalog, assumptions)
         if args.json:
+            from lib.cost.payback import add_payback_columns, machine_rate
+            from lib.schema import load_runs
+
+            docs = [d.to_dict() for d in load_runs(args.results)]
+            rate = machine_rate({}, catalog, args.one_off_on) if args.one_off_on else None
+            table = add_payback_columns(table, docs, rate, catalog)
             print(json.dumps(table_records(table), indent=1, default=str))
             return 0
         print(format_table(table))

@@ -14,24 +14,32 @@ import argparse
 from collections.abc import Sequence
 
 from lib.cli import base
+from lib.cli.access import AccessCommand
 from lib.cli.base import Command
 from lib.cli.cost import CostCommand
+from lib.cli.curve import CurveCommand
 from lib.cli.load_test import LoadTestCommand
+from lib.cli.long_docs import LongDocsCommand
 from lib.cli.report import ReportCommand
 from lib.cli.run import RunCommand
 from lib.cli.runs import RunsCommand
 from lib.cli.show import ShowCommand
+from lib.cli.sweep import SweepCommand
 from lib.cli.worker import WorkerCommand
 
 # In --help order.
 COMMANDS: list[Command] = [
     RunCommand(),
     LoadTestCommand(),
+    SweepCommand(),
     WorkerCommand(),
     ShowCommand(),
     RunsCommand(),
     CostCommand(),
+    CurveCommand(),
+    LongDocsCommand(),
     ReportCommand(),
+    AccessCommand(),
 ]
 
 

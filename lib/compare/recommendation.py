@@ -297,8 +297,81 @@ def recommend(df: pd.DataFrame, targets: Targets | None = None) -> Recommendatio
                 faster_x=float(ratio),
             )
     parts.append(_accuracy_phrase(pick))
-    sentence = ", ".join(parts) + "."
-    return Recommendation(sentence, numbers, True, pick["candidate"], notes)
+    sentence = ", ".join(parts)
+    payback = _payback_phrase(pick, base_name)
+    if payback:  # where the pick trained or calibrated: what that cost once, when it pays back
+        sentence += "; " + payback
+        numbers.update(_payback_numbers(pick))
+    return Recommendation(sentence + ".", numbers, True, pick["candidate"], notes)
+
+
+def _payback_phrase(r: pd.Series, baseline: str) -> str:
+    """ "it cost $0.0043 to train once and saves $3,649 a month against fp32 on c7i.2xlarge:
+    pays back in under a minute" for a pick with a one-off cost (``add_payback``'s columns);
+    "" for one that trained nothing or has no payback figures."""
+    from lib.cost.payback import payback_text
+
+    usd, saving = num(r.get("one_off_usd")), num(r.get("monthly_saving_usd"))
+    if is_missing(usd) or usd <= 0 or is_missing(saving):
+        return ""
+    text = f"it cost {fmt_usd(usd)} to train once and "
+    if saving > 0:
+        months = num(r.get("payback_months"))
+        return text + (
+            f"saves {fmt_usd(saving)} a month against {baseline} on {r['where']}: pays back "
+            f"{payback_text(months)}"
+        )
+    if saving == 0:
+        return text + f"saves nothing a month on {r['where']} at this volume: it never pays back"
+    return text + f"costs {fmt_usd(-saving)} a month more than {baseline} to serve: never pays back"
+
+
+def _payback_numbers(r: pd.Series) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("one_off_usd", "monthly_saving_usd", "payback_months"):
+        v = num(r.get(key))
+        out[key] = None if is_missing(v) else v
+    return out
+
+
+def add_payback(
+    df: pd.DataFrame, run_docs: list[dict], catalog=None, assumptions=None
+) -> pd.DataFrame:
+    """``df`` (``compare_frame``) with each priced candidate's ``one_off_usd``,
+    ``monthly_saving_usd`` and ``payback_months`` (``lib.cost.payback``: its build time on the
+    machine that built it, the saving against its run's baseline on the same option at the
+    assumptions' volume)."""
+    from lib.compare.frame import catalog_for
+    from lib.cost.catalog import load_catalog
+    from lib.cost.formulas import CostAssumptions
+    from lib.cost.payback import payback_frame
+    from lib.cost.table import cost_table
+    from lib.errors import UserError
+
+    out = df.copy()
+    for col in ("one_off_usd", "monthly_saving_usd", "payback_months"):
+        out[col] = np.nan
+    options = sorted({o for o in out.get("option", []) if isinstance(o, str) and o})
+    if out.empty or not options:
+        return out
+    full = catalog or load_catalog()
+    cut = catalog_for(full, options)
+    a = assumptions or CostAssumptions()
+    for doc in run_docs:
+        run_id = str(doc.get("run_id") or "")
+        try:
+            pay = payback_frame(doc, cost_table(doc, cut, a), catalog=full)
+        except UserError:
+            continue
+        for _, p in pay.iterrows():
+            rows = (
+                (out["run_id"] == run_id)
+                & (out["variant"] == p["variant"])
+                & (out["option"] == p["option"])
+            )
+            for col in ("one_off_usd", "monthly_saving_usd", "payback_months"):
+                out.loc[rows, col] = p[col]
+    return out
 
 
 def _load_comparison(pick: pd.Series, c: pd.Series, t: Targets, numbers: dict[str, Any]) -> str:
@@ -411,6 +484,9 @@ def numbers_table(rec: Recommendation) -> pd.DataFrame:
         "faster_x": "Faster by",
         "compared_load_qps_within": "Its most load within the limit",
         "more_load_x": "More load by",
+        "one_off_usd": "One-off cost (training, calibration)",
+        "monthly_saving_usd": "Monthly saving vs fp32",
+        "payback_months": "Pays back",
     }
     rows = []
     for key, label in labels.items():
@@ -419,8 +495,14 @@ def numbers_table(rec: Recommendation) -> pd.DataFrame:
         v = n[key]
         if key == "accuracy":
             v = f"{v * 100:.1f}%"
-        elif key in ("usd_per_million", "compared_usd_per_million"):
+        elif key in ("usd_per_million", "compared_usd_per_million", "one_off_usd"):
             v = fmt_usd(v)
+        elif key == "monthly_saving_usd":
+            v = fmt_usd(v) if v >= 0 else f"{fmt_usd(-v)} more"
+        elif key == "payback_months":
+            from lib.cost.payback import payback_text
+
+            v = payback_text(v)
         elif key in ("p95_ms", "compared_p95_ms", "load_p99_ms"):
             v = fmt_ms(v)
         elif key in ("cheaper_x", "faster_x", "more_load_x"):

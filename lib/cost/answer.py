@@ -59,8 +59,12 @@ def runs_in_order(runs: list[dict]) -> list[dict]:
 
 
 def machine(run: dict) -> str:
-    """Where a run measured: its GPU, else its CPU model and thread count."""
+    """Where a run measured: a sweep node's machine kind, else its GPU, else its CPU model
+    and thread count."""
     env = run.get("environment") or {}
+    cluster = env.get("cluster")
+    if isinstance(cluster, dict) and cluster.get("target"):
+        return f"{cluster['target']} node"
     if str(env.get("device") or "cpu") != "cpu":
         return str(env.get("gpu_name") or run.get("hardware") or "gpu")
     return f"{env.get('cpu_model') or run.get('hardware') or 'cpu'} x{env.get('threads')}"

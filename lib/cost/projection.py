@@ -125,6 +125,10 @@ class Measurement:
     run_id: str | None = None
     runtime: str | None = None  # the result's runtime (eager, ort, compile)
     load_test: dict[str, Any] | None = None  # the result's load test (lib.serving), if any
+    # Where a sweep measured it (lib.sweep): the node's machine kind label, host and CPU count.
+    machine: str | None = None
+    host: str | None = None
+    node_cpus: float | None = None
 
     @property
     def is_gpu(self) -> bool:
@@ -141,6 +145,8 @@ def measurements_from_results(results: dict | list | str | Path) -> list[Measure
         is_gpu = not device.startswith("cpu")
         hardware = (env.get("gpu_name") if is_gpu else env.get("cpu_model")) or "unknown"
         threads = env.get("threads") or env.get("cores")
+        found = env.get("cluster")
+        cluster: dict[str, Any] = found if isinstance(found, dict) else {}
         for row in run.results:
             if not row.ok:
                 continue
@@ -172,6 +178,9 @@ def measurements_from_results(results: dict | list | str | Path) -> list[Measure
                     load_test=row.get("load_test")
                     if isinstance(row.get("load_test"), dict)
                     else None,
+                    machine=str(cluster["target"]) if cluster.get("target") else None,
+                    host=str(cluster.get("hostname") or cluster.get("node_ip") or "") or None,
+                    node_cpus=num_or_none(cluster.get("node_cpus")),
                 )
             )
     return out

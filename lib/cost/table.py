@@ -33,6 +33,7 @@ from lib.cost.formulas import (
 )
 from lib.cost.goodput import PEAK_LABEL, Goodput, goodput_on
 from lib.cost.hardware import HardwareOption, Throughput, hardware_options, throughput_on
+from lib.cost.measured import measured_on
 from lib.cost.projection import Measurement, measurements_from_results
 from lib.cost.servable import Servability, gpu_servability
 from lib.errors import UserError
@@ -146,7 +147,10 @@ def cost_row(
     if not serv.servable:
         row["priced_as"] = serv.equivalent or ""
     try:
-        t = throughput_on(option, cost_runs, a, catalog)
+        # A sweep's measurement on this machine kind first (lib.cost.measured), else as before.
+        t = measured_on(option, cost_runs, a.latency_target_ms) or throughput_on(
+            option, cost_runs, a, catalog
+        )
     except UserError as exc:
         row.update(
             throughput_source="unavailable",

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import psutil
 
+from lib.access import limits, roles
 from lib.errors import UserError
 from lib.paths import REPO_ROOT, user_dir
 from lib.schema import Status
@@ -61,22 +62,33 @@ def identical_active_run(spec: RunSpec, store: Store) -> dict | None:
     return None
 
 
-def start_background(spec: RunSpec, store: Store) -> str:
+def live_runs(store: Store) -> list[dict]:
+    """The runs queued or running in ``store`` (the queue ``limits.max_queued`` caps)."""
+    return [r for r in store.list_runs(limit=200) if r["status"] in LIVE]
+
+
+def start_background(spec: RunSpec, store: Store, role: str = roles.OPERATOR) -> str:
     """Create the run and start its worker; returns at once with the run id.
 
     ``RunAlreadyActive`` (a UserError saying which run) when the same spec is already queued or
     running in this store: a second click, a second tab or a reload does not queue a duplicate.
-    Runs whose worker died on this machine are marked interrupted first, so they don't count."""
+    Runs whose worker died on this machine are marked interrupted first, so they don't count.
+    A UserError too for a ``role`` that may not start runs (a viewer), and when the queue is
+    full (``LEANBENCH_MAX_QUEUED`` runs queued or running, ``lib.access.limits``)."""
+    roles.check(role, "start_run")
     reap_dead_runs(store)
     same = identical_active_run(spec, store)
     if same is not None:
         raise RunAlreadyActive(same)
+    limits.check_queue(len(live_runs(store)))
     run_id = store.create_run(spec.to_dict(), status="queued", name=spec.name)
     logs = user_dir() / "logs"
     logs.mkdir(exist_ok=True)
     with open(logs / f"{run_id}.log", "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lib", "worker", run_id, "--store", store.url],
+            # The store URL goes in the environment, not the command line that `ps` shows.
+            [sys.executable, "-m", "lib", "worker", run_id],
+            env={**os.environ, "LEANBENCH_STORE": store.url},
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
             stdout=log,

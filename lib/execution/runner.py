@@ -24,7 +24,7 @@ import numpy as np
 from lib import datasets
 from lib.errors import UserError
 from lib.execution.variant_process import LOAD_TEST_STAGE  # the stage of load-test progress
-from lib.measure import environment, expectations, stats
+from lib.measure import environment, expectations, roofline, stats
 from lib.paths import user_dir
 from lib.schema import BASELINE, Status, VariantResult
 from lib.spec import LoadTestSpec, RunSpec
@@ -111,6 +111,7 @@ def execute(
 
         threads = spec.measure.threads or torch.get_num_threads()
         env = environment.capture(device, threads)
+        hardware = roofline.machine()  # clock and physical cores, for each result's roofline
         store.update_run(
             run_id,
             status="running",
@@ -172,6 +173,7 @@ def execute(
                     )
                 )
                 result.expectations = [e.to_dict() for e in expected[name]]
+                _add_derived(result, env, hardware)
                 if expected[name] and baseline_result is not None and name != BASELINE:
                     speedup = _speedup(baseline_result, result)
                     result.speedup_vs_baseline = speedup
@@ -374,6 +376,18 @@ def run_isolated(job: dict, timeout_s: float, progress: Callable[..., None]) -> 
         parent.close()
     outcome["wall_seconds"] = time.monotonic() - start
     return outcome
+
+
+def _add_derived(result: VariantResult, env: dict, hardware: dict) -> None:
+    """Keys computed from a measured result (additive; older readers ignore them): its
+    ``roofline`` on a CPU (lib.measure.roofline) and the runtime's ``calibration_seconds``
+    (static int8), reported beside ``build_seconds``."""
+    roof = roofline.for_result(result.to_dict(), env, hardware)
+    if roof is not None:
+        result.set("roofline", roof)
+    notes = result.notes if isinstance(result.notes, dict) else {}
+    if isinstance(notes.get("calibration_seconds"), int | float):
+        result.set("calibration_seconds", notes["calibration_seconds"])
 
 
 def _speedup(baseline: VariantResult, variant: VariantResult) -> float | None:

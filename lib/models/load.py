@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lib.access import roots
 from lib.errors import UserError
 from lib.paths import asset_path
 from lib.spec import BUILTIN_MODEL, ModelSpec
@@ -44,9 +45,12 @@ def resolve(spec: ModelSpec) -> ResolvedModel:
         path = asset_path(BUILTIN_MODEL)
         return ResolvedModel(str(path), True, f"builtin:{BUILTIN_MODEL}:{_folder_identity(path)}")
     path = Path(spec.source).expanduser()
+    if path.exists() or _looks_like_path(spec.source):
+        roots.check_root(path)  # shared: only under LEANBENCH_MODEL_ROOTS (issue 17)
     if path.exists():
         path = encoder_folder(path)
         _check_model_folder(path)
+        roots.check_local_model(path)  # the encoder folder too; no pickle-only weights
         return ResolvedModel(str(path.resolve()), True, f"dir:{_folder_identity(path)}")
     if _looks_like_path(spec.source):
         raise UserError(f"Model folder not found: {spec.source}. Check the path.")

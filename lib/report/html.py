@@ -13,11 +13,14 @@ import datetime as dt
 import html
 import json
 import math
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from lib import compare as cmp
+from lib.access.redact import redact, redact_strings
+from lib.access.text import to_csv as safe_csv
+from lib.compare.recommendation import add_payback
 from lib.errors import UserError
 from lib.format import fmt_usd
 from lib.schema import RunDocument
@@ -125,7 +128,8 @@ footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
 
 
 def esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    """Text for the page: HTML-escaped, credentials in URLs hidden (``lib.access.redact``)."""
+    return html.escape(redact("" if value is None else str(value)), quote=True)
 
 
 def _fmt_cell(value: Any, column: str = "") -> str:
@@ -275,7 +279,9 @@ def export_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_csv(df: pd.DataFrame) -> str:
-    return export_frame(df).to_csv(index=False)
+    """The comparison as CSV; a text cell starting with = + - @ gets a leading ' so that no
+    spreadsheet runs it as a formula (``lib.access.text``)."""
+    return safe_csv(export_frame(df))
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -303,6 +309,68 @@ def export_json(
     return json.dumps(doc, indent=1, default=str, allow_nan=False)
 
 
+def _time_to_value(run_docs: list[dict], df: pd.DataFrame) -> list[str]:
+    """One-off cost and payback; the learning curve and long documents saved for each run's
+    model and dataset, where there are any (``lib.results.curve``, ``lib.results.long_docs``)."""
+    from lib.cost.payback import payback_text
+    from lib.results import curve as rc
+    from lib.results import long_docs as rl
+    from lib.results.curve_charts import learning_curve_chart
+    from lib.results.long_docs_charts import docs_per_second_chart
+
+    parts: list[str] = []
+    if "one_off_usd" in df and df["one_off_usd"].notna().any():
+        rows = df[(df["variant"] != df["baseline_variant"]) & df["one_off_usd"].notna()]
+        table = pd.DataFrame(
+            {
+                "Run": rows["run_label"],
+                "Variant": rows["variant"],
+                "Hardware": rows["option"],
+                "$ one-off (training, calibration)": rows["one_off_usd"],
+                "$ saved per month vs fp32": rows["monthly_saving_usd"],
+                "Pays back": [payback_text(m) for m in rows["payback_months"]],
+            }
+        )
+        parts.append("<h2>One-off cost and payback</h2>")
+        parts.append(
+            "<p class='muted'>One-off: the training and calibration seconds each build recorded, "
+            "priced on the machine that built it (lib.cost.payback, from the price catalogue, "
+            "with its source and date). Saving: the baseline's monthly bill minus the variant's "
+            "on the same hardware at the assumed volume.</p>"
+        )
+        parts.append(html_table(table))
+    seen: set[tuple] = set()
+    for doc in run_docs:
+        spec = doc.get("spec") or {}
+        key = ((spec.get("model") or {}).get("source"), (spec.get("dataset") or {}).get("source"))
+        if key in seen:
+            continue
+        seen.add(key)
+        curve, long = rc.curve_for_run(doc), rl.long_docs_for_run(doc)
+        if curve is not None:
+            parts.append(f"<h2>How many labels are enough ({esc(key[0])} on {esc(key[1])})</h2>")
+            parts.append(f"<p>{esc(curve.get('sentence'))}</p>")
+            fig = learning_curve_chart(rc.points_frame(curve), curve.get("target"))
+            parts.append(f"<div class='chart'>{_figure_html(fig, first=False)}</div>")
+            parts.append(html_table(rc.display_frame(curve)))
+            for note in curve.get("notes") or []:
+                parts.append(f"<p class='note'>{esc(note)}</p>")
+        if long is not None:
+            parts.append(f"<h2>Long documents ({esc(key[0])} on {esc(key[1])})</h2>")
+            parts.append(f"<p>{esc(rl.lengths_sentence(long))}</p>")
+            parts.append(
+                "<ul>"
+                + "".join(f"<li>{esc(x)}</li>" for x in long.get("sentences") or [])
+                + "</ul>"
+            )
+            parts.append(html_table(rl.strategies_frame(long)))
+            fig = docs_per_second_chart(rl.by_length_frame(long))
+            parts.append(f"<div class='chart'>{_figure_html(fig, first=False)}</div>")
+            for note in long.get("notes") or []:
+                parts.append(f"<p class='note'>{esc(note)}</p>")
+    return parts
+
+
 def build_report(
     run_docs: list[dict],
     cost_assumptions=None,
@@ -318,6 +386,8 @@ def build_report(
     limit set to the target's p95 limit when one is given)."""
     if not run_docs:
         raise UserError("Pick at least one run for the report.")
+    # No credential in a URL reaches the page, charts included (their JSON escapes the text).
+    run_docs = [cast(dict, redact_strings(d)) for d in run_docs]
     t = targets or cmp.Targets()
     opts = list(cmp.DEFAULT_OPTIONS) if options is None else list(options)
     a = (
@@ -327,6 +397,8 @@ def build_report(
     )
     df = cmp.compare_frame(run_docs, t.batch_size, opts, catalog, a)
     df = cmp.add_load_latency(df, run_docs, t.max_p95_ms)  # p99 under load where load-tested
+    if opts:  # one-off build cost and payback of each priced candidate (issue 18)
+        df = add_payback(df, run_docs, catalog, a)
     rec = cmp.recommend(df, t)
     ok = cmp.ok_candidates(df)
     latency_note = cmp.latency_note(ok) if t.max_p95_ms is not None and not ok.empty else ""
@@ -412,6 +484,8 @@ def build_report(
         )
 
     # -- setup and environment
+    parts += _time_to_value(run_docs, df)
+
     parts.append("<h2>Setup</h2>")
     for doc in run_docs:
         parts.append(f"<h3>{esc(cmp.run_facts(doc)['run_label'])}</h3>")

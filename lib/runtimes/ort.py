@@ -13,6 +13,8 @@ How (measured on the 2-core AMD EPYC dev machines, MiniLM-L6, sequence 128; see 
   cores from whatever runs next.
 - Before it is benchmarked, the fp32 export is checked against PyTorch on real texts of different
   lengths (so padded rows are included); the largest logit difference is reported.
+- Static int8 (``int8:static@ort``, ``ctx.pending_static_int8``): calibrated QDQ quantization of
+  the checked fp32 export, in ``lib/runtimes/ort_static.py``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import numpy as np
 import torch
 
 from lib.errors import UserError
+from lib.runtimes import ort_static
 from lib.runtimes.configs import Int8Request, ServingContext
 from lib.runtimes.registry import Predictor
 
@@ -288,7 +291,8 @@ def prepare(model, ctx: ServingContext, example_batches=None) -> Predictor:
             "'fp32@ort', or 'half' with '@eager' or '@compile'"
         )
     pending: Int8Request | None = ctx.pending_int8
-    if ctx.precision == "int8" and pending is None:
+    static = getattr(ctx, "pending_static_int8", None)  # int8:static@ort (ort_static.py)
+    if ctx.precision == "int8" and pending is None and static is None:
         raise UserError(
             "this int8 model was quantized by PyTorch and cannot be exported to ONNX; "
             "with '@ort', int8 is done by ONNX Runtime (use 'int8', 'int8:per-channel' or "
@@ -321,13 +325,15 @@ def prepare(model, ctx: ServingContext, example_batches=None) -> Predictor:
             "this architecture does not export faithfully, serve it with '@eager' or '@compile'"
         )
     path = fp32_path
-    if pending is not None:
-        per_channel = pending.per_channel
+    if pending is not None or static is not None:
         path = workdir / "model.int8.onnx"
         t0 = time.perf_counter()
-        quantize_int8(fp32_path, path, per_channel=per_channel)
+        if static is not None:
+            notes.update(ort_static.quantize(fp32_path, path, ctx, static, examples[0]))
+        elif pending is not None:
+            quantize_int8(fp32_path, path, per_channel=pending.per_channel)
+            notes["int8_backend"] = pending.backend
         notes["ort_quantize_seconds"] = round(time.perf_counter() - t0, 3)
-        notes["int8_backend"] = pending.backend
         del session
         session = make_session(path, threads, providers_device)
         run = _runner(session, names)

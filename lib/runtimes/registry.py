@@ -1,9 +1,9 @@
 """How a built variant is served: a registry of runtimes, each turning a model into a predictor.
 
 A predictor maps a tokenized batch (``input_ids``, ``attention_mask``, ...) to float32 logits.
-The default runtime is plain PyTorch eager. Each runtime's code (``eager.py``, ``ort.py``,
-``compile.py``) is imported only when a model is prepared with it: listing the runtimes, as a
-spec or a page does, imports no torch.
+The default runtime is plain PyTorch eager. Each runtime's code (``eager.py``, ``ort.py`` with
+``ort_static.py``, ``compile.py``, ``openvino.py``) is imported only when a model is prepared
+with it: listing the runtimes, as a spec or a page does, imports no torch.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ _PREPARE: LazyRegistry[Prepare] = LazyRegistry(
     "runtime",
     {
         "eager": "lib.runtimes.eager:prepare",
-        "ort": "lib.runtimes.ort:prepare",
+        "ort": "lib.runtimes.ort:prepare",  # static int8 via lib.runtimes.ort_static
         "compile": "lib.runtimes.compile:prepare",
+        "openvino": "lib.runtimes.openvino:prepare",
     },
 )
 _CONFIGS: dict[str, RuntimeConfig] = RUNTIMES  # one table: register() extends what parsing knows

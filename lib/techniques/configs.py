@@ -25,6 +25,10 @@ def _no_model_check(param: str | None, config: Any) -> None:
     return None
 
 
+def _no_runtime_check(param: str | None, runtime: str) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class TechniqueConfig:
     name: str
@@ -32,6 +36,8 @@ class TechniqueConfig:
     check: Callable[[str | None], None] = _no_check  # validates the parameter early
     # Validates the parameter against the base model's config, before any work starts.
     check_model: Callable[[str | None, Any], None] = _no_model_check
+    # Validates the parameter against the runtime that will serve the chain (parse time).
+    check_runtime: Callable[[str | None, str], None] = _no_runtime_check
     param_help: str = ""
     when_it_helps: str = ""
     story: str = ""  # the demo's shorter words for it (lib.demo.story.explain_variant)
@@ -91,12 +97,108 @@ def number_option(values: dict[str, str], key: str, default: float, low: float, 
 
 
 # ---------------------------------------------------------------- int8
-INT8_BACKENDS = ("per-tensor", "per-channel", "torchao")
+INT8_BACKENDS = ("per-tensor", "per-channel", "torchao", "static")
+# Options after '/': keep-<part> keeps a sensitive part in float (keep-ends = first and last
+# layers, keep-sensitive = all four); full-range gives torch's dynamic int8 8-bit activations.
+_INT8_KEEP_FLAGS = {
+    "keep-embeddings": ("embeddings",),
+    "keep-head": ("head",),
+    "keep-first": ("first",),
+    "keep-last": ("last",),
+    "keep-ends": ("first", "last"),
+    "keep-sensitive": ("embeddings", "head", "first", "last"),
+    "keep-ffn-out": ("ffn-out",),
+}
+_INT8_FLAGS = (*_INT8_KEEP_FLAGS, "full-range")
+_INT8_KEYS = ("samples",)
+_KEEP_ORDER = ("embeddings", "head", "first", "last", "ffn-out")
+CALIBRATION_SAMPLES = 300  # train texts int8:static calibrates on by default
+CALIBRATION_RANGE = (8, 5000)
+
+
+@dataclass(frozen=True)
+class Int8Settings:
+    """What an ``int8`` step's parameter asks for (``int8_settings``).
+
+    ``backend`` is None for plain ``int8``: the runtime's default (torch's dynamic per-channel
+    int8 with 8-bit activations under ``@eager``, ONNX Runtime's dynamic per-channel under
+    ``@ort``, NNCF's calibrated int8 under ``@openvino``; see docs/runtimes.md for why)."""
+
+    backend: str | None = None
+    samples: int = CALIBRATION_SAMPLES  # calibration texts (static only)
+    keep: tuple[str, ...] = ()  # parts kept in float, in _KEEP_ORDER
+    full_range: bool = False  # torch dynamic: 8-bit activations instead of torch's 7-bit
+
+    @property
+    def static(self) -> bool:
+        return self.backend == "static"
+
+
+def int8_settings(param: str | None) -> Int8Settings:
+    """``int8``'s parameter: ``static:500/keep-ends`` -> static, 500 texts, first/last kept.
+
+    The backend is per-tensor, per-channel, torchao or static (``static:<n>`` for n
+    calibration texts, or ``/samples=<n>``); options after '/' are keep-embeddings,
+    keep-head, keep-first, keep-last, keep-ends, keep-sensitive, keep-ffn-out and full-range.
+    """
+    head, flags, values = split_options(param, name="int8", flags=_INT8_FLAGS, keys=_INT8_KEYS)
+    backend, samples_text = head, None
+    if head is not None and head.startswith("static:"):
+        backend, samples_text = "static", head.split(":", 1)[1].strip()
+    if backend is not None and backend not in INT8_BACKENDS:
+        raise UserError(f"unknown int8 backend '{backend}'; use one of {', '.join(INT8_BACKENDS)}")
+    if samples_text is not None and "samples" in values:
+        raise UserError("give the calibration size once: static:<n> or samples=<n>")
+    samples_text = samples_text if samples_text is not None else values.get("samples")
+    samples = CALIBRATION_SAMPLES
+    if samples_text is not None:
+        if backend != "static":
+            raise UserError("samples=<n> is the calibration size of int8:static")
+        low, high = CALIBRATION_RANGE
+        samples = int_param(samples_text, name="int8:static", low=low, high=high)
+    keep = {part for flag in flags if flag in _INT8_KEEP_FLAGS for part in _INT8_KEEP_FLAGS[flag]}
+    full_range = "full-range" in flags
+    if full_range and backend in ("torchao", "static"):
+        raise UserError(
+            "full-range is an option of torch's dynamic int8 (per-tensor or per-channel); "
+            f"int8:{backend} already uses 8-bit activations"
+        )
+    if keep and backend == "torchao":
+        raise UserError("keep-* options are not supported by int8:torchao")
+    return Int8Settings(
+        backend=backend,
+        samples=samples,
+        keep=tuple(p for p in _KEEP_ORDER if p in keep),
+        full_range=full_range,
+    )
 
 
 def check_int8(param: str | None) -> None:
-    if param is not None and param not in INT8_BACKENDS:
-        raise UserError(f"unknown int8 backend '{param}'; use one of {', '.join(INT8_BACKENDS)}")
+    int8_settings(param)
+
+
+STATIC_RUNTIMES = ("ort", "openvino")
+
+
+def check_int8_runtime(param: str | None, runtime: str) -> None:
+    """What an int8 backend cannot be served with, known before anything is built."""
+    settings = int8_settings(param)
+    if settings.static and runtime not in STATIC_RUNTIMES:
+        raise UserError(
+            "static int8 is calibrated and served by a runtime: use int8:static@ort or "
+            "int8:static@openvino"
+        )
+    if runtime == "openvino" and settings.backend not in (None, "static"):
+        raise UserError(
+            f"OpenVINO's int8 is NNCF's calibrated int8, not torch's '{settings.backend}': "
+            "use int8@openvino or int8:static@openvino"
+        )
+    # int8:torchao@ort is refused when built (lib.techniques.quantize), as it always was.
+    if runtime == "ort" and not settings.static:
+        if settings.full_range:
+            raise UserError("ONNX Runtime's int8 already uses 8-bit activations: drop full-range")
+        if settings.keep:
+            raise UserError("keep-* options with @ort need static int8: int8:static/keep-...@ort")
 
 
 # ---------------------------------------------------------------- pruning
@@ -191,9 +293,21 @@ TECHNIQUES: dict[str, TechniqueConfig] = {
             name="int8",
             summary="Stores each weight of the big matrix layers in one byte instead of four and "
             "multiplies in 8-bit integers: about 4x smaller layers and usually 1.5-2x faster on "
-            "CPUs with VNNI or AMX, at a small cost in accuracy.",
+            "CPUs with VNNI or AMX, at a small cost in accuracy. 'int8:static' measures the "
+            "activation scales once on a few hundred train texts (calibration) instead of on "
+            "every call; served with OpenVINO it was the fastest int8 measured here and lost no "
+            "accuracy.",
             check=check_int8,
-            param_help="backend: per-tensor (default), per-channel (more faithful) or torchao",
+            check_runtime=check_int8_runtime,
+            param_help="backend: empty for the faithful default (one scale per output row and "
+            "8-bit activations; with @ort ONNX Runtime's, with @openvino NNCF's calibrated "
+            "int8), per-tensor (torch's own default, one scale per matrix, 7-bit activations: "
+            "the int8 of earlier Leanbench), per-channel (per row, 7-bit activations), torchao, "
+            "or static (calibrated on train texts, with @ort or @openvino; static:<n> for n "
+            "texts, default 300); options after '/': keep-embeddings, keep-head, keep-first, "
+            "keep-last, keep-ends, keep-sensitive, keep-ffn-out (those parts stay in float), "
+            "full-range "
+            "(8-bit activations for per-tensor or per-channel); e.g. int8:static:300/keep-ends",
             when_it_helps="CPUs with AVX512-VNNI, AVX-VNNI or AMX. Little gain without them, and "
             "torch's dynamic int8 does not run on GPUs.",
             story="Stores each weight in one byte instead of four and multiplies in 8-bit "

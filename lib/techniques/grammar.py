@@ -2,7 +2,10 @@
 
 Steps are applied left to right to a fresh copy of the adapted baseline; the optional runtime at
 the end picks how the result is served (default ``eager``, plain PyTorch). Examples: ``fp32``,
-``int8``, ``distill:3+int8@ort``. Parsing and checking use only the configs (no torch).
+``int8``, ``distill:3+int8@ort``, ``distill:3+int8:static:300/keep-ends@openvino`` (a step's
+parameter may itself hold ``:`` and ``/``: the name ends at the first ``:``). Each step's
+parameter is checked on its own and against the runtime (``int8:static`` needs ``@ort`` or
+``@openvino``). Parsing and checking use only the configs (no torch).
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ class Step:
     param: str | None = None
 
     def __str__(self) -> str:
-        return self.name if self.param is None else f"{self.name}:{self.param}"
+        if self.param is None:
+            return self.name
+        return f"{self.name}{'' if self.param.startswith('/') else ':'}{self.param}"
 
 
 @dataclass(frozen=True)
@@ -59,12 +64,16 @@ def parse_variant(text: str) -> Variant:
         name, colon, text_param = part.partition(":")
         name = name.strip()
         param = text_param.strip() if colon else None
+        if not colon and "/" in name:  # options without a parameter: int8/keep-ends
+            name, _, options = name.partition("/")
+            name, param = name.strip(), "/" + options.strip()
         if name not in TECHNIQUES:
             raise UserError(
                 f"Unknown step '{name}' in variant '{original}'. Known: {', '.join(TECHNIQUES)}."
             )
         try:
             TECHNIQUES[name].check(param)
+            TECHNIQUES[name].check_runtime(param or None, runtime)
         except UserError as exc:
             raise UserError(f"Step '{part}' in variant '{original}': {exc}") from None
         steps.append(Step(name, param or None))

@@ -15,7 +15,19 @@ from lib.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI_DIR = ROOT / "lib" / "cli"
-EXPECTED = {"run", "load-test", "runs", "show", "cost", "report", "worker"}
+EXPECTED = {
+    "run",
+    "load-test",
+    "sweep",
+    "runs",
+    "show",
+    "cost",
+    "report",
+    "worker",
+    "curve",
+    "long-docs",
+    "access",
+}
 
 
 def python(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:

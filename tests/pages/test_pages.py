@@ -19,6 +19,7 @@ PAGES = [
     "pages/techniques.py",
     "pages/run.py",
     "pages/results.py",
+    "pages/sweep.py",
     "pages/compare.py",
     "pages/cost.py",
     "pages/demo.py",
@@ -63,7 +64,7 @@ def test_every_page_renders_on_an_empty_store(page):
     assert not at.error, errors(at)
     # Under app.py's router (wide layout, settings in the sidebar), not Streamlit's legacy
     # pages/ mode.
-    assert [t.label for t in at.sidebar.text_input] == ["Store URL"]
+    assert [t.label for t in at.sidebar.text_input] == ["Store URL", "Ray cluster address"]
 
 
 def test_home_offers_the_one_button():
