@@ -39,6 +39,8 @@ def fmt_usd(x: float | None) -> str:
     if is_missing(x):
         return MISSING
     x = float(x)  # type: ignore[arg-type]
+    if x < 0:  # a saving that is a loss, a negative delta
+        return "-" + fmt_usd(-x)
     if x >= 1000:
         return f"${x:,.0f}"
     if x >= 1 or x == 0:
