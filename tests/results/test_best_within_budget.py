@@ -53,7 +53,7 @@ def test_the_fastest_within_one_point_across_techniques_and_runtimes():
     b1, b32 = rows
     assert b32["variant"] == "distill:3+prune-structured:40+int8:static@openvino"
     assert b32["accuracy_delta_points"] == pytest.approx(-0.7)
-    assert b32["speedup_vs_fp32"] == 8.5 and b32["ranked_by"] == "paired speed-up"
+    assert b32["speedup_vs_fp32"] == 8.5 and b32["ranked_by"] == "p50 latency"
     # distill:2 was faster but lost 2.9 points: named, not chosen.
     assert [o["variant"] for o in b32["faster_outside_budget"]] == ["distill:2+int8@ort"]
     assert b32["runner_up"]["variant"] == "int8:static@openvino"
@@ -75,9 +75,24 @@ def test_full_size_only_and_a_tighter_budget():
     assert is_full_size(RUN[3]) and not is_full_size(RUN[5])
 
 
-def test_ranked_by_latency_when_some_lack_paired_rounds_and_nothing_without_fp32():
+def test_ranking_by_paired_speedup_and_fallbacks():
+    # By p50 half@openvino (250 ms) beats int8@ort (300 ms); by paired speed-up too (1.9 > 1.6).
+    rows = best_within_budget(RUN[:5], 1.0, rank_by="paired")
+    assert rows[1]["ranked_by"] == "paired speed-up"
+    assert rows[1]["variant"] == "int8:static@openvino"
+    # A p50 ranking and a paired one can disagree on a loaded machine: the option says which.
+    loaded = [
+        RUN[0],
+        r("a@ort", 0.819, {"1": 20.0}, {"1": 20.0}),
+        r("b", 0.819, {"1": 8.0}, {"1": 12.0}),
+    ]
+    assert best_within_budget(loaded)[0]["variant"] == "b"
+    assert best_within_budget(loaded, rank_by="paired")[0]["variant"] == "a@ort"
+    # Without paired rounds for every variant, the paired ranking falls back to p50.
     run = [RUN[0], r("int8@ort", 0.815, {"32": 300.0}), r("half", 0.819, {"32": 250.0})]
-    (row,) = [x for x in best_within_budget(run) if x["batch"] == 32]
+    (row,) = [x for x in best_within_budget(run, rank_by="paired") if x["batch"] == 32]
     assert row["variant"] == "half" and row["ranked_by"] == "p50 latency"
     assert row["speedup_vs_fp32"] == pytest.approx(470 / 250)
     assert best_within_budget(RUN[1:]) == []
+    with pytest.raises(ValueError):
+        best_within_budget(RUN, rank_by="fastest")
