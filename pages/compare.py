@@ -16,6 +16,7 @@ import streamlit as st
 from lib import compare as cmp
 from lib.access.redact import redact
 from lib.compare import choices
+from lib.compare.recommendation import add_payback
 from lib.cost.formulas import CostAssumptions
 from lib.execution.runs import run_label
 from pages._ui import RUN, get_store, guarded, link, md, set_focus_run
@@ -48,7 +49,9 @@ def _frame(
 ) -> pd.DataFrame:
     docs = json.loads(docs_json)
     df = cmp.compare_frame(docs, batch, list(options), None, CostAssumptions(**a))
-    return cmp.add_load_latency(df, docs, limit)  # p99 under load where a load test exists
+    df = cmp.add_load_latency(df, docs, limit)  # p99 under load where a load test exists
+    # one-off build cost and payback, for the recommendation (issue 18)
+    return add_payback(df, docs, None, CostAssumptions(**a)) if options else df
 
 
 @st.cache_data(show_spinner=False)

@@ -294,7 +294,7 @@ def evaluate(
         # In blocks of documents, every strategy in turn on each block (the order rotating): a
         # machine that slows down mid-measurement slows every strategy alike instead of the
         # last one; an untimed call first, so that no strategy pays for the one before it (a
-        # single window timed right after a batch of windows ran up to 20x slower here).
+        # single window timed right after a batch of windows ran over 20x slower at p90 here).
         for b, first in enumerate(range(0, len(ids), BLOCK)):
             block = range(first, min(first + BLOCK, len(ids)))
             if progress:
