@@ -26,8 +26,6 @@ Results page and the report find it (``saved_curve``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,7 +35,7 @@ import pandas as pd
 
 from lib.errors import UserError
 from lib.format import fmt_usd
-from lib.paths import user_dir
+from lib.results.saved import SavedDocs
 from lib.spec import DatasetSpec, ModelSpec
 
 DOC_KIND = "learning_curve"
@@ -373,41 +371,22 @@ def display_frame(doc: dict) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ saved curves
-def _slug(model: str, dataset: str) -> str:
-    return hashlib.sha256(json.dumps([model, dataset]).encode()).hexdigest()[:16]
+_SAVED = SavedDocs(DOC_KIND, "curves", "curve")
 
 
 def curve_path(model: str, dataset: str) -> Path:
-    return user_dir() / "curves" / f"curve-{_slug(model, dataset)}.json"
+    return _SAVED.path(model, dataset)
 
 
 def save_curve(doc: dict) -> Path:
-    path = curve_path(str(doc.get("model")), str(doc.get("dataset")))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1))
-    tmp.replace(path)
-    return path
+    return _SAVED.save(doc)
 
 
 def saved_curve(model: str, dataset: str) -> dict | None:
     """The latest curve saved for this model and dataset, or None."""
-    path = curve_path(model, dataset)
-    try:
-        doc = json.loads(path.read_text()) if path.exists() else None
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) and doc.get("kind") == DOC_KIND else None
+    return _SAVED.load(model, dataset)
 
 
 def curve_for_run(run_doc: dict) -> dict | None:
     """A run document's own ``learning_curve``, else the curve saved for its model and dataset."""
-    own = run_doc.get("learning_curve")
-    if isinstance(own, dict):
-        return own
-    spec = run_doc.get("spec") or {}
-    model = (spec.get("model") or {}).get("source")
-    dataset = (spec.get("dataset") or {}).get("source")
-    if not model or not dataset:
-        return None
-    return saved_curve(str(model), str(dataset))
+    return _SAVED.for_run(run_doc)

@@ -12,8 +12,6 @@ are documented in docs/long-documents.md.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ import pandas as pd
 
 from lib.errors import UserError
 from lib.format import fmt_usd
-from lib.paths import user_dir
+from lib.results.saved import SavedDocs
 
 DOC_KIND = "long_documents"
 
@@ -180,37 +178,17 @@ def by_length_frame(doc: dict) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ saved documents
-def _path(model: str, dataset: str) -> Path:
-    slug = hashlib.sha256(json.dumps([model, dataset]).encode()).hexdigest()[:16]
-    return user_dir() / "long-docs" / f"long-docs-{slug}.json"
+_SAVED = SavedDocs(DOC_KIND, "long-docs", "long-docs")
 
 
 def save_long_docs(doc: dict) -> Path:
-    path = _path(str(doc.get("model")), str(doc.get("dataset")))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1, default=str))
-    tmp.replace(path)
-    return path
+    return _SAVED.save(doc)
 
 
 def saved_long_docs(model: str, dataset: str) -> dict | None:
-    path = _path(model, dataset)
-    try:
-        doc = json.loads(path.read_text()) if path.exists() else None
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) and doc.get("kind") == DOC_KIND else None
+    return _SAVED.load(model, dataset)
 
 
 def long_docs_for_run(run_doc: dict) -> dict | None:
     """A run document's own ``long_documents``, else the one saved for its model and dataset."""
-    own = run_doc.get("long_documents")
-    if isinstance(own, dict):
-        return own
-    spec = run_doc.get("spec") or {}
-    model = (spec.get("model") or {}).get("source")
-    dataset = (spec.get("dataset") or {}).get("source")
-    if not model or not dataset:
-        return None
-    return saved_long_docs(str(model), str(dataset))
+    return _SAVED.for_run(run_doc)

@@ -41,7 +41,7 @@ from lib.datasets import LabelledText
 from lib.errors import UserError
 from lib.paths import user_dir
 from lib.spec import AdaptSpec
-from lib.training.loop import RECIPE
+from lib.training.loop import RECIPE, teacher_logits, tokenize
 
 DEFAULT_SIZES = (50, 100, 250, 500, 1000, 2000, 4000)
 DEFAULT_SEEDS = 3
@@ -260,14 +260,7 @@ def probe_head(
         with torch.no_grad():
             for s in range(0, len(order), batch_size):
                 idx = order[s : s + batch_size]
-                batch = tokenizer(
-                    [data.texts[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=max_length,
-                    return_tensors="pt",
-                )
-                model(**{k: v.to(device) for k, v in batch.items()})
+                model(**tokenize(tokenizer, data, idx, max_length, device))
     finally:
         hook.remove()
     x = torch.empty(len(data), feats[0].shape[-1])
@@ -297,25 +290,11 @@ def probe_head(
 
 
 def predict(model, tokenizer, data: LabelledText, max_length: int, batch_size: int, device: str):
-    """Predicted class per text, in batches sorted by length (little padding)."""
-    import torch
-
-    order = np.argsort([len(t) for t in data.texts], kind="stable")
-    preds = np.empty(len(data), dtype=np.int64)
-    model.eval()
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            batch = tokenizer(
-                [data.texts[i] for i in idx],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            )
-            logits = model(**{k: v.to(device) for k, v in batch.items()}).logits
-            preds[idx] = logits.argmax(-1).cpu().numpy()
-    return preds
+    """Predicted class per text (the model's logits in length-sorted batches, as for a teacher)."""
+    logits = teacher_logits(
+        model, tokenizer, data, max_length=max_length, batch_size=batch_size, device=device
+    )
+    return logits.argmax(-1).numpy().astype(np.int64)
 
 
 def _scaled(progress: Progress, start: float, share: float, n: int, seed: int) -> Progress:
