@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -330,7 +331,8 @@ def _payback_numbers(r: pd.Series) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("one_off_usd", "monthly_saving_usd", "payback_months"):
         v = num(r.get(key))
-        out[key] = None if is_missing(v) else v
+        # inf payback is "never", as in `cost --json`: JSON has no infinity
+        out[key] = None if is_missing(v) else "never" if math.isinf(v) else v
     return out
 
 

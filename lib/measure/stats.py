@@ -30,7 +30,10 @@ def accuracy_ci(correct: int, n: int, level: float = 0.95) -> tuple[float, float
     if not 0 <= correct <= n:
         raise ValueError(f"correct must be between 0 and n (got {correct} of {n})")
     low, high = proportion_confint(int(correct), int(n), alpha=1 - level, method="wilson")
-    return (float(max(0.0, low)), float(min(1.0, high)))
+    # Wilson's bound at 0/n or n/n is exactly the estimate in theory but lands a rounding step
+    # inside it in floats (1 - 2e-16), so an interval could miss its own point.
+    share = correct / n
+    return (float(max(0.0, min(low, share))), float(min(1.0, max(high, share))))
 
 
 def noise_points(n: int, acc: float, level: float = 0.95) -> float:

@@ -306,7 +306,19 @@ def export_json(
         "runs": run_docs,
         "comparison": _records(df),
     }
-    return json.dumps(doc, indent=1, default=str, allow_nan=False)
+    return json.dumps(_finite(doc), indent=1, default=str, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity as null: strict JSON has neither, and one stray
+    figure must not stop the whole download."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _time_to_value(run_docs: list[dict], df: pd.DataFrame) -> list[str]:

@@ -6,6 +6,7 @@ the server listens on; a server on every interface would accept it).
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -35,8 +36,15 @@ def test_streamlit_upload_limit_matches_leanbenchs_own():
 
 def test_make_run_is_local_unless_an_address_is_given():
     def command(*extra: str) -> str:
+        # under `make test` MAKEFLAGS carries -w, so a nested make adds "Leaving directory" lines
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
         done = subprocess.run(
-            ["make", "-n", "run", *extra], cwd=ROOT, capture_output=True, text=True, timeout=30
+            ["make", "--no-print-directory", "-n", "run", *extra],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=env,
         )
         return done.stdout.strip().splitlines()[-1]
 

@@ -24,6 +24,15 @@ def test_wilson_interval_edges_stay_inside_0_1():
         stats.accuracy_ci(11, 10)
 
 
+@pytest.mark.parametrize("n", [1, 7, 60, 61, 500, 872, 10_000])
+def test_wilson_interval_contains_its_own_estimate_at_every_edge(n):
+    # at n/n the float bound once came out as 1 - 2e-16, below the accuracy it bounds
+    for correct in (0, 1, n - 1, n):
+        if 0 <= correct <= n:
+            low, high = stats.accuracy_ci(correct, n)
+            assert low <= correct / n <= high
+
+
 def test_wider_level_gives_wider_interval():
     l95, h95 = stats.accuracy_ci(80, 100, 0.95)
     l99, h99 = stats.accuracy_ci(80, 100, 0.99)

@@ -94,6 +94,15 @@ def test_exports_are_flat_and_valid():
     assert len(doc["comparison"]) == len(df)
 
 
+def test_json_export_is_strict_json_with_an_infinite_figure():
+    docs = [make_doc()]
+    df = cmp.compare_frame(docs, 1, ["c7i.2xlarge"])
+    rec = cmp.Recommendation("Ship it", numbers={"payback_months": float("inf"), "x": float("nan")})
+    text = export_json(docs, df, rec)
+    doc = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON {c}"))
+    assert doc["recommendation"]["numbers"] == {"payback_months": None, "x": None}
+
+
 # ------------------------------------------------------------------ the command
 @pytest.fixture
 def stored(tmp_path) -> tuple[str, str]:
