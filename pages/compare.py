@@ -16,9 +16,11 @@ import streamlit as st
 from lib import compare as cmp
 from lib.access.redact import redact
 from lib.compare import choices
+from lib.compare.frame import run_facts
 from lib.compare.recommendation import add_payback
 from lib.cost.formulas import CostAssumptions
 from lib.execution.runs import run_label
+from pages._advice import budget_section
 from pages._ui import RUN, get_store, guarded, link, md, set_focus_run
 
 EMPTY_MESSAGE = (
@@ -327,6 +329,7 @@ def main() -> None:
 
     st.subheader("Against the baseline")
     _deltas_table(df, judged)
+    budget_section([(run_facts(d)["run_label"], d.get("results") or []) for d in docs], key="cmp")
     _machines(docs, targets.batch_size)
     failed = df[df["status"] != "ok"]
     if not failed.empty:

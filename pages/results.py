@@ -18,6 +18,7 @@ from lib.errors import UserError
 from lib.execution.runs import ACTIVE, run_label, run_title, when
 from lib.results import progress as run_progress
 from lib.results import summary
+from pages._advice import budget_section, roofline_section
 from pages._curve import results_section as curve_results
 from pages._serving import serving_section
 from pages._ui import (
@@ -175,6 +176,8 @@ def _run_body(run_id: str, was_live: bool) -> None:
         st.warning(unstable, icon=":material/show_chart:")
 
     _noise_and_expectations(results)
+    if run["status"] not in ACTIVE:  # a live run's answer would change under the reader
+        budget_section([(run.get("name") or run_id, results)], key="results")
 
     # ---- charts
     if not ok.empty and sizes:
@@ -216,6 +219,7 @@ def _run_body(run_id: str, was_live: bool) -> None:
                     charts.latency_vs_length(by_length), width="stretch", key="chart_len"
                 )
 
+    roofline_section(results, run.get("environment"))
     serving_section(results)
     curve_results(run)  # the learning curve and long documents saved for it (issue 18)
 

@@ -220,6 +220,22 @@ def test_cpu_only_runtimes_and_their_gpu_equivalents():
         assert gpu_servability(text).servable, text
 
 
+def test_openvino_and_static_int8_are_cpu_only():
+    cases = {
+        "fp32@openvino": "fp32",
+        "half@openvino": "half",
+        "int8@openvino": "half",
+        "distill:3+int8:static@openvino": "distill:3+half",
+        "int8:static@ort": "half",
+        "prune-structured:30+int8:static": "prune-structured:30+half",
+    }
+    for text, equivalent in cases.items():
+        s = gpu_servability(text)
+        assert not s.servable and s.equivalent == equivalent, text
+    assert "Intel's CPU plugin" in gpu_servability("half@openvino").reason
+    assert "CPU int8 kernels" in gpu_servability("prune-structured:30+int8:static").reason
+
+
 def test_a_gpu_row_is_priced_from_the_named_equivalent(catalog):
     options = ["g6.xlarge", "c7i.2xlarge"]
     ort = row("distill:3+int8@ort", "int8", runtime="ort", throughput_per_s={"1": 90, "32": 140})

@@ -115,3 +115,32 @@ def test_chain_combines_expectations():
     exps = expectations_for(v("prune:unstructured-50", "int8"), SAPPHIRE)
     assert compare(exps, 1.8)["agrees"] is True
     assert compare([FASTER, SLOWER], 0.5)["expected"] == "slower"
+
+
+# ---------------------------------------------------------------- OpenVINO and static int8
+def test_static_int8_needs_int8_dot_products_to_pay():
+    (e,) = expectations_for("int8:static@ort", AVX2_ONLY)
+    assert e.level == "warn" and e.expected_speedup == "none" and "VNNI" in e.message
+    (e,) = expectations_for("int8:static@openvino", SAPPHIRE)
+    assert e.expected_speedup == "faster" and "calibrated once on train texts" in e.message
+    # OpenVINO's plain int8 is NNCF's calibrated int8, not torch's dynamic one
+    (e,) = expectations_for("int8@openvino", SAPPHIRE)
+    assert "calibrated" in e.message and "dynamic int8 runs" not in e.message
+
+
+def test_openvino_half_without_bf16_units_is_expected_to_fail():
+    (e,) = expectations_for("half@openvino", AVX2_ONLY)
+    assert e.level == "warn" and e.expected_speedup is None and "will fail" in e.message
+    assert directions("half@openvino", SAPPHIRE) == ["faster"]
+    assert expectations_for("fp32@openvino", SAPPHIRE) == []
+
+
+@pytest.mark.parametrize("variant", ["fp32@openvino", "half@openvino", "int8@openvino"])
+def test_openvino_on_a_gpu_is_one_clear_warning(variant):
+    (e,) = expectations_for(variant, GPU)
+    assert e.level == "warn" and "Intel's CPU plugin" in e.message and "will fail" in e.message
+
+
+def test_static_int8_on_a_gpu_is_expected_to_fail():
+    (e,) = expectations_for("int8:static@ort", GPU)
+    assert e.level == "warn" and "will fail on cuda" in e.message

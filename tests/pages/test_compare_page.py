@@ -122,7 +122,9 @@ def test_demo_page_loads_and_tells_the_story(demo_folder):
     next(b for b in at.button if b.label == "Load the demo results").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert len(at.tabs) == 3
+    assert len(at.tabs) == 4
+    # no curve bundled in this folder: the fourth screen says where one comes from
+    assert "No learning curve was recorded" in at.tabs[3].info[0].value
     # the answer first: the version to ship, then the techniques one click away, in plain words
     assert at.success[0].value.startswith("**Ship ")
     cells = "\n".join(str(v) for d in at.dataframe for v in d.value.to_numpy().ravel())
@@ -131,13 +133,13 @@ def test_demo_page_loads_and_tells_the_story(demo_folder):
     assert len(at.get("plotly_chart")) == 3  # one chart per screen
     # a second visit finds the runs already loaded
     again = page(DEMO)
-    assert not again.error and len(again.tabs) == 3
+    assert not again.error and len(again.tabs) == 4
 
 
 def test_demo_page_falls_back_to_the_users_own_run(filled):
     at = page(DEMO)
     assert not at.error, [e.value for e in at.error]
-    assert len(at.tabs) == 3
+    assert len(at.tabs) == 4
 
 
 def test_compare_latency_target_uses_p99_under_load(home):
@@ -175,3 +177,18 @@ def test_compare_answer_says_when_a_variant_was_judged_under_load(home):
     assert "at $0.14 per 1M on c7i.2xlarge" in answer
     numbers = "\n".join(str(v) for d in at.dataframe for v in d.value.to_numpy().ravel())
     assert "350 requests/s at p99 ≤ 100 ms" in numbers
+
+
+def test_compare_names_the_fastest_within_budget_for_each_run(filled):
+    at = page(COMPARE)
+    at.multiselect(key="cmp_runs").set_value(filled).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    answers = [s.value for s in at.success if "accuracy point of fp32 is" in s.value]
+    assert len(answers) == 2  # one per run picked, each under its own label
+    labels = "\n".join(m.value for m in at.markdown)
+    assert "**\\<script\\>alert(1)\\</script\\> · " in labels  # the run's name, escaped
+    assert any("int8" in a for a in answers)  # the GPU run's int8 loses 0.4 points: in budget
+    at.number_input(key="cmp_budget").set_value(0.0).run()
+    assert not at.exception and not at.error
+    zero = [s.value for s in at.success if "accuracy points of fp32 is" in s.value]
+    assert len(zero) == 2 and any(" fp32 on plain PyTorch" in a for a in zero)

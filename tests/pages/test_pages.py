@@ -41,6 +41,11 @@ def errors(at: AppTest) -> str:
     return "\n".join(e.value for e in at.error)
 
 
+def variant_table(at: AppTest):
+    """Results' "Every variant" table (other tables on the page have no Variant column)."""
+    return next(d.value for d in at.dataframe if "Variant" in d.value.columns)
+
+
 def stored_run(status: str = "done", results: list[dict] | None = None) -> tuple[Store, str]:
     from lib.spec import default_spec_dict as default_draft
 
@@ -76,6 +81,21 @@ def test_every_page_renders_with_the_bundled_demo_loaded(page):
     load_demo(Store())
     at = app(page)
     assert not at.error, errors(at)
+
+
+def test_the_demo_says_how_many_labels_are_enough_and_when_the_pick_pays_back():
+    from lib.demo.story import load_demo
+
+    load_demo(Store())  # the bundled runs and the learning curve recorded with them
+    at = app("pages/demo.py")
+    assert [t.label for t in at.tabs][3] == "4 · Labels needed"
+    boxes = [s.value for s in at.success] + [w.value for w in at.warning]
+    assert any("labels reach the 75.0% target" in b for b in boxes)
+    at.select_slider(key="demo_curve_target").set_value(85).run()
+    boxes = [s.value for s in at.success] + [w.value for w in at.warning]
+    assert any(b.startswith("No subset reached the 85.0% target") for b in boxes)
+    text = "\n".join(m.value for m in at.markdown)
+    assert "to train once and saves" in text and "pays back" in text
 
 
 def test_home_offers_the_one_button():
@@ -310,12 +330,41 @@ def test_results_page_draws_a_stored_run():
     assert not at.exception
     md = "\n".join(m.value for m in at.markdown)
     assert "int8 is 2.0x faster than fp32 at batch 32" in md
-    table = at.dataframe[0].value
+    table = variant_table(at)
     assert list(table["Variant"]) == ["fp32", "half", "int8", "int8@ort"]
     assert "Accuracy (%)" in table.columns and "p50 b32 (ms)" in table.columns
     assert len(at.get("plotly_chart")) >= 2
     assert "onnx export failed" in errors(at)
     assert any(b.label == "Download CSV" for b in at.get("download_button"))
+
+
+def test_results_names_the_fastest_within_the_accuracy_budget():
+    _, run_id = stored_run()
+    at = app("pages/results.py")
+    (answer,) = [s.value for s in at.success]
+    # int8 (-0.4 points) is fastest at batch 32 (80 ms) and within the default 1 point
+    assert answer.startswith("At batch 32, the fastest variant within 1 accuracy point of fp32 is")
+    assert " int8 on plain PyTorch: 80.0 ms, 2.00x faster than fp32, accuracy -0.4 points" in answer
+    at.number_input(key="results_budget").set_value(0.3).run()
+    (answer,) = [s.value for s in at.success]
+    assert " half on plain PyTorch: 100.0 ms" in answer and "int8 was faster (80.0 ms)" in answer
+    by_batch = next(d.value for d in at.dataframe if "Fastest within budget" in d.value.columns)
+    assert list(by_batch["Batch"]) == [1, 32]
+
+
+def test_results_shows_how_close_each_variant_is_to_the_cpus_peak():
+    results = [dict(r, flops_per_item=2.0e9) for r in sample()]
+    _, run_id = stored_run(results=results)
+    at = app("pages/results.py")
+    assert not at.error or "onnx export failed" in errors(at)
+    (roof,) = [e for e in at.expander if e.label.startswith("How close to the hardware's limit")]
+    assert "FLOPs per item × batch ÷ median latency" in "\n".join(c.value for c in roof.caption)
+    charts = [
+        c
+        for c in at.get("plotly_chart")
+        if "How close to the hardware's limit, batch 32" in c.proto.spec
+    ]
+    assert len(charts) == 1
 
 
 def test_results_metric_choice_redraws():
@@ -371,7 +420,7 @@ def test_results_rows_group_by_technique_or_runtime():
         control = next(w for w in at.get("button_group") if w.key == "results_group")
         control.set_value(by).run()
         assert not at.exception
-        return list(at.dataframe[0].value["Variant"])
+        return list(variant_table(at)["Variant"])
 
     assert group("technique") == ["fp32", "int8@ort", "int8", "half", "half@ort"]
     assert group("runtime") == ["fp32", "half", "int8", "int8@ort", "half@ort"]
