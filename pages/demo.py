@@ -20,6 +20,7 @@ from lib.demo import pitch as pt
 from lib.demo import story as demo
 from lib.format import MISSING, fmt_ms
 from lib.schema import FINISHED
+from pages._curve import show_curve
 from pages._ui import COMPARE, COST, RUN, get_store, guarded, link, set_focus_run
 
 ANSWER_SHRINK = 140  # px taken off the plot on the first screen
@@ -192,6 +193,11 @@ def _money(doc: dict, doc_json: str, p: pt.Pitch) -> None:
     money = pt.money_sentence(p)
     if money:
         (st.success if p.saves else st.info)(money, icon=":material/savings:")
+    payback = pt.payback_line(doc, p)
+    if payback:
+        st.markdown(f":material/schedule: {payback[0]}")
+        if payback[1]:
+            st.caption(payback[1])
     options = tuple(dict.fromkeys([*pt.CPU_OPTIONS[:1], *cmp.DEFAULT_OPTIONS]))
     if p.variant:
         df = _frame(doc_json, p.speedup_batch or 1, tuple(cmp.DEFAULT_OPTIONS), p.requests_per_day)
@@ -214,6 +220,32 @@ def _money(doc: dict, doc_json: str, p: pt.Pitch) -> None:
         link(COMPARE, "Compare and set your own target", ":material/compare_arrows:")
     with c2:
         link(COST, "See every cost assumption", ":material/payments:")
+
+
+# ------------------------------------------------------------------ 4 · labels needed
+CURVE_TARGETS = [65, 70, 75, 80, 85]
+
+
+def _labels(doc: dict) -> None:
+    from lib.results.curve import curve_for_run, retarget
+
+    curve = curve_for_run(doc)
+    if curve is None:
+        st.info(
+            "No learning curve was recorded for this model and data: Model & data measures one "
+            "(section 4), or `python -m lib curve`.",
+            icon=":material/trending_up:",
+        )
+        return
+    target = st.select_slider(
+        "Good enough",
+        CURVE_TARGETS,
+        value=75,
+        format_func=lambda v: f"{v}% accuracy",
+        key="demo_curve_target",
+        help="The accuracy a first version must reach to be worth shipping.",
+    )
+    show_curve(retarget(curve, float(target) / 100))
 
 
 def _where_recorded(docs: list[dict]) -> None:
@@ -274,13 +306,17 @@ def main() -> None:
         st.caption("Showing your newest run (no demo results loaded).")
     doc_json = json.dumps(doc, sort_keys=True, default=str)
     p = _pitch(doc_json, per_day)
-    one, two, three = st.tabs(["1 · The answer", "2 · The trade-off", "3 · The money"])
+    one, two, three, four = st.tabs(
+        ["1 · The answer", "2 · The trade-off", "3 · The money", "4 · Labels needed"]
+    )
     with one:
         _answer(doc, doc_json, p, runs)
     with two:
         _tradeoff(doc_json, docs, runs)
     with three:
         _money(doc, doc_json, p)
+    with four:
+        _labels(doc)
     with st.expander("Where and when these runs were recorded", icon=":material/history:"):
         _where_recorded(docs)
 

@@ -17,8 +17,11 @@ Steps that neither train nor calibrate (half, dynamic int8, pruning without reco
 export, compiling) cost seconds of conversion that are redone wherever the model is deployed;
 they are not counted. A chain sums its steps.
 
-**Where it ran**: the run's environment (the machine the results were measured on; a cached build
-was trained on the machine whose cache it is in). ``machine_rate`` prices an hour of it from the
+**Where it ran**: what the build recorded (``built_on`` in a trained variant's notes, and
+``adapt_built_on`` in the run's baseline facts: ``lib.measure.environment.machine_facts`` of the
+machine that trained it, kept by the build cache, so a cached build names the machine of its
+first build, a sweep's bundle the node that built it); a result from before that record is taken
+to have been built where it was measured. ``machine_rate`` prices an hour of it from the
 price catalogue: a GPU as the cheapest catalogue instance with that GPU (its share of the
 instance where the instance has several), a CPU as its threads' share of the catalogue instance
 with that CPU (the cheapest per vCPU), or, when no instance has it, of the cheapest x86 (or Arm)
@@ -86,6 +89,20 @@ def machine_label(env: dict) -> str:
     return f"{cpu} ({threads} threads)" if threads else str(cpu)
 
 
+def built_on(result: dict, doc: dict | None = None) -> dict:
+    """The environment of the machine that trained or calibrated ``result``: its recorded
+    ``built_on`` (the baseline's ``adapt_built_on``), else the run's own environment."""
+    doc = doc or {}
+    if str(result.get("variant") or "") == BASELINE:
+        recorded = (doc.get("baseline") or {}).get("adapt_built_on")
+    else:
+        notes = result.get("notes") if isinstance(result.get("notes"), dict) else {}
+        recorded = (notes or {}).get("built_on")
+    if isinstance(recorded, dict) and (recorded.get("cpu_model") or recorded.get("gpu_name")):
+        return dict(recorded)
+    return dict(doc.get("environment") or {})
+
+
 def one_off(result: dict, doc: dict | None = None) -> OneOff:
     """The one-off seconds of one result (a ``VariantResult`` dict) of run document ``doc``."""
     doc = doc or {}
@@ -110,7 +127,7 @@ def one_off(result: dict, doc: dict | None = None) -> OneOff:
         variant=variant,
         seconds=float(sum(parts.values())),
         parts=parts,
-        built_on=machine_label(doc.get("environment") or {}),
+        built_on=machine_label(built_on(result, doc)),
         cached=bool(base.get("adapt_cached")) if variant == BASELINE else bool(notes.get("cached")),
     )
 
@@ -125,7 +142,7 @@ def one_offs(docs: dict | list[dict]) -> dict[str, tuple[OneOff, dict]]:
                 continue
             name = str(r.get("variant") or "")
             if name and name not in out:
-                out[name] = (one_off(r, doc), dict(doc.get("environment") or {}))
+                out[name] = (one_off(r, doc), built_on(r, doc))
     return out
 
 

@@ -363,6 +363,42 @@ def money_sentence(p: Pitch) -> str | None:
     return text + "."
 
 
+def payback_line(doc: dict, p: Pitch, catalog=None) -> tuple[str, str] | None:
+    """What the pick cost to build once and how soon the saving in ``money_sentence`` repays it:
+    ("distill:3+... cost $0.01 to train once and saves $521 a month on c7i.2xlarge: pays back in
+    under a minute.", where that one-off comes from). Priced on the machine that built it
+    (``lib.cost.payback``); None without a pick or its bills."""
+    from lib.cost import payback as pb
+    from lib.cost.catalog import load_catalog
+
+    if not p.variant or p.monthly_before is None or p.monthly_after is None or not p.option:
+        return None
+    builds = pb.one_offs(doc)
+    if p.variant not in builds:
+        return None
+    build, env = builds[p.variant]
+    try:
+        rate = pb.machine_rate(env, catalog or load_catalog())
+    except Exception:  # noqa: BLE001 - a machine the catalogue cannot price: no sentence
+        return None
+    usd = pb.one_off_usd(build.seconds, rate)
+    saving = p.monthly_before - p.monthly_after
+    row = {
+        "variant": p.variant,
+        "option": p.option,
+        "one_off_usd": usd,
+        "one_off_parts": build.describe(),
+        "monthly_saving_usd": saving,
+        "payback_months": pb.payback_months(usd, saving),
+    }
+    detail = (
+        f"One-off: {build.describe()} on {build.built_on}, priced at {rate.caption()}."
+        if build.seconds > 0
+        else ""
+    )
+    return pb.payback_sentence(row, p.baseline), detail
+
+
 # ------------------------------------------------------------------ what changes with the CPU
 def _variant_speedup(doc: dict, variant: str) -> tuple[float, int] | None:
     frame = to_frame([r for r in doc.get("results") or [] if isinstance(r, dict)])

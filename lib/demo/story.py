@@ -6,6 +6,10 @@ imports every one into a store under its own run id, marked as demo data and lab
 hardware and the date it was recorded on. Importing twice changes nothing. No network, no model,
 no benchmarking: it only copies JSON into the store.
 
+Learning curves recorded for the same model and data (``python -m lib curve --out``) lie in
+``curves/`` beside them; loading the demo saves each where the pages look for one
+(``lib.results.curve.save_curve``) unless the user already has a curve for that model and data.
+
 ``LEANBENCH_DEMO_DIR`` points at another folder of documents (tests, a sales engineer's own set).
 """
 
@@ -24,6 +28,7 @@ from lib.schema import RunDocument
 
 DEMO_DIR = REPO_DATA / "demo"
 PREFIX = "demo-"
+CURVES = "curves"  # learning curves of the demo's model and data, beside the run documents
 
 
 def demo_dir() -> Path:
@@ -94,6 +99,26 @@ def demo_docs(folder: Path | None = None) -> list[dict]:
     return [read_demo_doc(p) for p in demo_files(folder)]
 
 
+def demo_curves(folder: Path | None = None) -> list[dict]:
+    """The bundled learning curves (``curves/*.json``), marked ``demo``; UserError names a
+    broken file."""
+    from lib.results.curve import DOC_KIND
+
+    where = (folder or demo_dir()) / CURVES
+    out = []
+    for path in sorted(where.glob("*.json")) if where.is_dir() else []:
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise UserError(
+                f"The bundled learning curve {path.name} cannot be read: {exc}"
+            ) from exc
+        if not isinstance(doc, dict) or doc.get("kind") != DOC_KIND:
+            raise UserError(f"{path.name} in the demo's curves is not a learning curve.")
+        out.append({**doc, "demo": True})
+    return out
+
+
 def load_demo(store, folder: Path | None = None) -> list[str]:
     """Import the bundled runs into ``store``; returns their run ids (already present: skipped).
 
@@ -144,7 +169,16 @@ def load_demo(store, folder: Path | None = None) -> list[str]:
                         data=r,
                     )
                 )
+    _install_curves(folder)
     return ids
+
+
+def _install_curves(folder: Path | None) -> None:
+    from lib.results.curve import save_curve, saved_curve
+
+    for doc in demo_curves(folder):
+        if saved_curve(str(doc.get("model")), str(doc.get("dataset"))) is None:
+            save_curve(doc)
 
 
 def is_demo(run: dict) -> bool:

@@ -121,10 +121,11 @@ def execute(
             pid=os.getpid(),
         )
         refused = refused_variants(spec, report)  # before the baseline is adapted
-        data, train, evals, baseline, job_common = _prepare(spec, device, report)
+        data, train, evals, baseline, job_common = _prepare(spec, device, report, env=env)
         extra = {
             "adapted": baseline.adapted,
             "adapt_cached": baseline.cached,
+            "adapt_built_on": baseline.built_on,
             "adapt_seconds": baseline.train_seconds,
             "adapt_steps": baseline.train_steps,
             "n_train": len(train),
@@ -250,7 +251,7 @@ def load_test_stored(
             LOAD_TEST_STAGE,
             f"note: the run was measured on {run['hardware']}; this load test runs on {hardware}",
         )
-    *_, job_common = _prepare(spec, device, report, span=0.1)
+    *_, job_common = _prepare(spec, device, report, span=0.1, env=env)
     added = {"hardware": hardware, "host": socket.gethostname(), "at": _now_iso()}
     outcomes: dict[str, str | None] = {}
     for i, name in enumerate(names):
@@ -276,9 +277,11 @@ def variant_timeout_s(spec: RunSpec) -> float:
     return spec.measure.variant_timeout_s + extra
 
 
-def _prepare(spec: RunSpec, device: str, report, span: float = 0.3):
+def _prepare(spec: RunSpec, device: str, report, span: float = 0.3, env: dict | None = None):
     """Data, split, adapted baseline and what every variant's job shares; progress up to
-    ``span``. Returns ``(data, train, evals, baseline, job_common)``."""
+    ``span``. ``env`` is the run's environment: what is trained records it as where it ran.
+    Returns ``(data, train, evals, baseline, job_common)``."""
+    machine = environment.machine_facts(env or environment.capture(device))
     report("data", f"loading {spec.dataset.source}", span / 30)
     data = datasets.load(spec.dataset)
     train, evals = datasets.split(
@@ -296,10 +299,12 @@ def _prepare(spec: RunSpec, device: str, report, span: float = 0.3):
             "adapt", f"adapting the head: {m}", start + (span - start) * f
         ),
         device=device,
+        built_on=machine,
     )
     job_common = {
         "base_path": baseline.path,
         "device": device,
+        "machine": machine,
         "measure": asdict(spec.measure),
         "load_test": spec.load_test.to_dict() if spec.load_test is not None else None,
         "seed": spec.dataset.seed,

@@ -111,6 +111,7 @@ def measure_variant(job: dict[str, Any], report) -> dict[str, Any]:
             progress=lambda f, m: progress(0.05 + 0.45 * f, m),
             cache_dir=job.get("cache_dir"),
             runtime=variant.runtime,  # steps may defer work to the runtime (int8@ort)
+            machine=dict(job.get("machine") or {}),
         )
         progress(0.1, "building")
         t0 = time.perf_counter()

@@ -127,6 +127,18 @@ def capture(device: str = "cpu", threads: int | None = None) -> dict:
     return env
 
 
+# What a trained or calibrated build records of the machine it ran on (``built_on``): enough to
+# name it and price an hour of it (``lib.cost.payback``), nothing that identifies a person.
+MACHINE_KEYS = ("device", "cpu_model", "cpu_flags", "cores", "threads", "gpu_name", "gpu_count")
+
+
+def machine_facts(env: dict) -> dict:
+    """The ``MACHINE_KEYS`` of an environment (``capture``), plus when: ``built_at``."""
+    facts = {k: env[k] for k in MACHINE_KEYS if env.get(k) is not None}
+    facts["built_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return facts
+
+
 def hardware_label(env: dict) -> str:
     """A short name for the hardware a run measured on."""
     if env.get("gpu_name") and env.get("device") in ("cuda", "mps"):

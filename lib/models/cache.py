@@ -63,6 +63,18 @@ def reuse_cached(entry: Path | None, ctx):
     return model.to(ctx.device)
 
 
+def keep_build(model, entry: Path | None, ctx, step: str, notes: dict[str, Any], tokenizer=None):
+    """A trained step's end: ``notes`` (with ``built_on``, the machine of ``ctx.machine``) go to
+    ``ctx.notes`` and, with the model, to the cache entry, so a later run that reuses the entry
+    reports the same seconds and the machine they were spent on."""
+    machine = getattr(ctx, "machine", None)
+    if machine:
+        notes["built_on"] = dict(machine)
+    ctx.notes.update(notes)
+    store_cached(model, entry, {"step": step, "notes": notes}, tokenizer)
+    return model
+
+
 def store_cached(model, entry: Path | None, meta: dict[str, Any], tokenizer=None) -> None:
     """Write to a temporary folder, then rename: a crash never leaves half an entry."""
     if entry is None:

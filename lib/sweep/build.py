@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lib import datasets
+from lib.measure import environment
 from lib.paths import user_dir
 from lib.spec import RunSpec
 from lib.sweep.bundle import BundleFacts, pack
@@ -47,11 +48,15 @@ def _build(spec: RunSpec, build_key: str, node: dict[str, Any]) -> tuple[bytes, 
     train, _ = datasets.split(
         data, spec.dataset.train_limit, spec.dataset.eval_limit, spec.dataset.seed
     )
-    baseline = adapt.prepare_baseline(spec.model, spec.dataset, train, spec.adapt, device=device)
+    # what is trained here records this node as where it ran (its one-off cost is priced there)
+    machine = environment.machine_facts(environment.capture(device))
+    baseline = adapt.prepare_baseline(
+        spec.model, spec.dataset, train, spec.adapt, device=device, built_on=machine
+    )
     cache_dir = user_dir() / "sweep" / "builds" / build_key
     cache_dir.mkdir(parents=True, exist_ok=True)
     failures = build_variants(
-        baseline.path, train, spec.variants, spec.dataset.seed, device, cache_dir
+        baseline.path, train, spec.variants, spec.dataset.seed, device, cache_dir, machine
     )
     entries = [p for p in sorted(cache_dir.iterdir()) if p.is_dir() and (p / META_FILE).exists()]
     base = Path(baseline.path)
@@ -72,7 +77,13 @@ def _build(spec: RunSpec, build_key: str, node: dict[str, Any]) -> tuple[bytes, 
 
 
 def build_variants(
-    base_path: str, train, variants: list[str], seed: int, device: str, cache_dir: Path
+    base_path: str,
+    train,
+    variants: list[str],
+    seed: int,
+    device: str,
+    cache_dir: Path,
+    machine: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """Apply each variant's chain to a fresh copy of the baseline with ``cache_dir`` as the
     build cache; returns ``{variant: reason}`` for those that could not be built."""
@@ -95,6 +106,7 @@ def build_variants(
                 seed=seed,
                 cache_dir=cache_dir,
                 runtime=variant.runtime,
+                machine=dict(machine or {}),
             )
             apply_chain(model, variant, ctx)
         except Exception as exc:  # noqa: BLE001 - reported; the variant fails when measured too

@@ -42,6 +42,9 @@ class BuildContext:
     pending_int8: Int8Request | None = None  # int8 the runtime is to do (int8@ort)
     # calibrated int8 the runtime is to do (int8:static@ort, int8@openvino)
     pending_static_int8: StaticInt8Request | None = None
+    # The machine this build runs on (lib.measure.environment.machine_facts), recorded with what
+    # a step trains so that a cached copy still says where, and at what price, it was trained.
+    machine: dict[str, Any] = field(default_factory=dict)
 
     def report(self, fraction: float, message: str) -> None:
         if self.progress:

@@ -112,10 +112,8 @@ def apply_distill(model, param, ctx: BuildContext):
         "temperature": settings["temperature"],
         "alpha": settings["alpha"],
     }
-    ctx.notes.update(notes)
     student.eval()
-    cache.store_cached(student, entry, {"step": f"distill:{param}", "notes": notes})
-    return student
+    return cache.keep_build(student, entry, ctx, f"distill:{param}", notes)
 
 
 # ---------------------------------------------------------------- student:<model>
@@ -199,8 +197,6 @@ def apply_student(model, param, ctx: BuildContext):
             "student_train_seconds": report.seconds,
             "student_train_steps": report.steps,
         }
-    ctx.notes.update(notes)
     ctx.tokenizer = tokenizer  # the student reads its own tokens
     student.eval()
-    cache.store_cached(student, entry, {"step": f"student:{param}", "notes": notes}, tokenizer)
-    return student
+    return cache.keep_build(student, entry, ctx, f"student:{param}", notes, tokenizer)

@@ -218,9 +218,7 @@ def apply_structured(model, param, ctx: BuildContext):
     else:
         notes["recovery"] = "off" if recover_s == 0 else "skipped: no train data"
     model.eval()
-    ctx.notes.update(notes)
-    cache.store_cached(model, entry, {"step": f"prune-structured:{param}", "notes": notes})
-    return model
+    return cache.keep_build(model, entry, ctx, f"prune-structured:{param}", notes)
 
 
 def _magnitude_importance(adapter, layers) -> tuple[list[np.ndarray], list[np.ndarray]]:

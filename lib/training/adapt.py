@@ -13,7 +13,7 @@ import hashlib
 import json
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 
@@ -35,6 +35,9 @@ class Baseline:
     train_seconds: float
     train_steps: int
     head: str = ""  # how the model's head met the labels (lib.models.load.head_fit's sentence)
+    # the machine the head was trained on (lib.measure.environment.machine_facts); a cached
+    # baseline keeps the one of the run that trained it. Empty when nothing was trained.
+    built_on: dict = field(default_factory=dict)
 
 
 def cache_key(
@@ -60,6 +63,7 @@ def prepare_baseline(
     adapt: AdaptSpec,
     progress: Progress | None = None,
     device: str = "cpu",
+    built_on: dict | None = None,
 ) -> Baseline:
     resolved = models.resolve(model_spec)
     config = models.load_config(resolved)
@@ -76,7 +80,8 @@ def prepare_baseline(
     if meta_file.exists():
         meta = json.loads(meta_file.read_text())
         seconds, steps = meta["train_seconds"], meta["train_steps"]
-        return Baseline(str(target), True, True, seconds, steps, fit.sentence)
+        where = dict(meta.get("built_on") or {})
+        return Baseline(str(target), True, True, seconds, steps, fit.sentence, where)
 
     n = len(train_data.label_names)
     tokenizer = models.load_tokenizer(resolved.location, resolved.is_local)
@@ -113,9 +118,12 @@ def prepare_baseline(
         "final_loss": report.final_loss,
         "labels": train_data.label_names,
         "torch": torch.__version__,
+        "built_on": dict(built_on or {}),
     }
     _publish(tmp, target, meta)
-    return Baseline(str(target), True, False, report.seconds, report.steps, fit.sentence)
+    return Baseline(
+        str(target), True, False, report.seconds, report.steps, fit.sentence, dict(built_on or {})
+    )
 
 
 def _relabelled(resolved: models.ResolvedModel, labels: list[str], fit) -> Baseline:

@@ -70,6 +70,24 @@ def test_one_off_seconds_come_from_what_each_build_trained_or_calibrated():
     assert builds["half"][0].describe() == "nothing to train or calibrate"
 
 
+def test_a_build_is_priced_on_the_machine_that_trained_it():
+    # A sweep measured this run on an AMD node, but the bundle (baseline and distilled student)
+    # was trained on an H100 node: the one-off cost is that machine's hours, not the AMD's.
+    h100 = {"device": "cuda", "gpu_name": "NVIDIA H100 80GB HBM3", "threads": 8}
+    doc = _doc()
+    doc["baseline"]["adapt_built_on"] = h100
+    doc["results"][1]["notes"]["built_on"] = h100
+    builds = pb.one_offs(doc)
+    assert builds["fp32"][0].built_on == "NVIDIA H100 80GB HBM3"
+    assert builds["distill:3"][0].built_on == "NVIDIA H100 80GB HBM3"
+    assert builds["distill:3"][1]["device"] == "cuda"  # the environment machine_rate prices
+    # nothing recorded (a result from before the record, or static calibration done in the
+    # measuring process): built where it was measured
+    assert builds["int8@ort-static"][0].built_on == "AMD EPYC (2 threads)"
+    rate = pb.machine_rate(builds["distill:3"][1], load_catalog())
+    assert rate.option == "p5.4xlarge"
+
+
 def test_payback_arithmetic():
     assert pb.one_off_usd(3600, RATE) == pytest.approx(0.10)
     # $0.04 once, $420 a month saved: 0.04 / 420 months = 4.2 minutes

@@ -80,3 +80,40 @@ def test_bundled_folder_loads_whatever_it_holds(tmp_path, monkeypatch):
 )
 def test_every_variant_is_explained(variant, words):
     assert words in demo.explain_variant(variant)
+
+
+def _curve(model: str, dataset: str, best: float) -> dict:
+    return {
+        "kind": "learning_curve",
+        "model": model,
+        "dataset": dataset,
+        "target": 0.8,
+        "best": {"n_labels": 100, "accuracy": best},
+        "points": [],
+    }
+
+
+def test_loading_the_demo_installs_its_learning_curves_without_replacing_the_users(
+    demo_folder, tmp_path, monkeypatch
+):
+    from lib.results.curve import save_curve, saved_curve
+
+    monkeypatch.setenv("LEANBENCH_HOME", str(tmp_path / "home"))
+    (demo_folder / "curves").mkdir()
+    for name, doc in {
+        "a.json": _curve("minilm-l6", "rotten-tomatoes", 0.79),
+        "b.json": _curve("minilm-l6", "tweets", 0.70),
+    }.items():
+        (demo_folder / "curves" / name).write_text(json.dumps(doc))
+    save_curve(_curve("minilm-l6", "tweets", 0.61))  # the user's own, measured earlier
+    demo.load_demo(Store(f"sqlite:///{tmp_path}/s.db"))
+    installed = saved_curve("minilm-l6", "rotten-tomatoes")
+    assert installed["best"]["accuracy"] == 0.79 and installed["demo"] is True
+    assert saved_curve("minilm-l6", "tweets")["best"]["accuracy"] == 0.61  # kept
+
+
+def test_a_broken_bundled_curve_is_named(demo_folder, tmp_path):
+    (demo_folder / "curves").mkdir()
+    (demo_folder / "curves" / "odd.json").write_text(json.dumps({"kind": "run"}))
+    with pytest.raises(UserError, match="odd.json in the demo's curves is not a learning curve"):
+        demo.load_demo(Store(f"sqlite:///{tmp_path}/s.db"))

@@ -138,3 +138,15 @@ def test_monthly_bills_and_the_chart_show_one_bar_per_version_and_machine(bundle
     # the lowest bill of all is named when it is not the pick's (an owned GPU), ties to fp32
     text = pt.cheapest_sentence(bills, p)
     assert text is not None and text.startswith("The lowest bill of all") and "fp32 on L4" in text
+
+
+def test_the_money_screen_says_what_the_pick_cost_once_and_when_it_pays_back(bundled):
+    doc = pt.story_runs(bundled, "bf16").primary
+    p = pt.pitch(doc, 20_000_000)
+    sentence, detail = pt.payback_line(doc, p)
+    assert sentence.startswith(f"{p.variant} cost $")
+    saving = pt.fmt_usd(p.monthly_before - p.monthly_after)
+    assert f"to train once and saves {saving} a month on {p.option}: pays back in" in sentence
+    # priced on the machine that trained it, with the price's source and date
+    assert detail.startswith("One-off: distillation") and "skypilot-catalog" in detail
+    assert pt.payback_line(doc, pt.Pitch(target="x")) is None  # no pick, no sentence

@@ -81,6 +81,9 @@ def test_the_head_was_adapted_and_learned_the_easy_task(finished_run):
     assert doc["baseline"]["adapted"] is True and doc["baseline"]["adapt_cached"] is False
     assert doc["results"][0]["accuracy"] >= 0.9  # the words give the label away
     assert doc["environment"]["threads"] >= 1 and doc["environment"]["cpu_model"]
+    # where the head was trained, for its one-off cost; kept by the cache (test below)
+    built_on = doc["baseline"]["adapt_built_on"]
+    assert built_on["cpu_model"] == doc["environment"]["cpu_model"] and built_on["built_at"]
 
 
 def test_progress_reports_each_stage(finished_run):
@@ -100,7 +103,10 @@ def test_second_run_reuses_the_cached_baseline(finished_run, tiny_model_dir, sma
         run_id = runner.execute(tiny_spec(tiny_model_dir, small_csv, variants=("fp32",)), store)
     finally:
         mp.undo()
-    assert store.run_document(run_id)["baseline"]["adapt_cached"] is True
+    again = store.run_document(run_id)["baseline"]
+    assert again["adapt_cached"] is True
+    first = store.run_document(finished_run[1])["baseline"]["adapt_built_on"]
+    assert again["adapt_built_on"] == first  # the first build's machine and time, not this run's
 
 
 def test_a_failing_variant_is_reported_and_the_others_go_on(finished_run):

@@ -115,7 +115,15 @@ def test_4_a_small_real_run_finishes(page):
         box.press("Enter")
         settle(page)
     goto(page, "Run")
-    page.get_by_role("button", name="Start benchmark").click()
+    start = page.get_by_role("button", name="Start benchmark")
+    try:
+        start.click()
+    except Exception:
+        # say why it stayed disabled (an error box, the queue line) rather than only "timeout"
+        shot(page, "4-start-disabled")
+        raise AssertionError(
+            "Start benchmark never became clickable:\n" + page.inner_text("body")[:3000]
+        ) from None
     settle(page, 5)
     deadline = time.time() + 900
     while time.time() < deadline:

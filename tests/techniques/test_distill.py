@@ -88,6 +88,7 @@ def test_precomputed_teacher_answers_give_the_same_loss(tmp_path):
 
 def test_distill_trains_caches_and_reports(tmp_path):
     ctx = make_ctx(tmp_path, cache=True)
+    ctx.machine = {"device": "cpu", "cpu_model": "The training box", "threads": 2}
     messages = []
     ctx.progress = lambda f, m: messages.append(m)
     student = apply_chain(tiny_model(), parse_variant("distill:2/examples=64"), ctx)
@@ -95,9 +96,14 @@ def test_distill_trains_caches_and_reports(tmp_path):
     assert ctx.notes["student_layers"] == [0, 2] and ctx.notes["distill_steps"] == 4
     assert any("distilling into 2 layers" in m for m in messages)
     assert 0 < ctx.notes["teacher_logits_seconds"] < ctx.notes["distill_seconds"]  # included
+    assert ctx.notes["built_on"]["cpu_model"] == "The training box"
     ctx2 = make_ctx(tmp_path, cache=True)
+    ctx2.machine = {"device": "cpu", "cpu_model": "Another box", "threads": 2}
     again = apply_chain(tiny_model(), parse_variant("distill:2/examples=64"), ctx2)
     assert ctx2.notes["cached"] is True
+    # the cached copy names the machine that trained it, not the one reusing it
+    assert ctx2.notes["built_on"]["cpu_model"] == "The training box"
+    assert ctx2.notes["distill_seconds"] == ctx.notes["distill_seconds"]
     torch.testing.assert_close(logits(again, ctx.tokenizer), logits(student, ctx.tokenizer))
 
 

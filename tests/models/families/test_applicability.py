@@ -134,7 +134,7 @@ def test_the_runner_fails_a_refused_variant_before_adapting_and_goes_on(tmp_path
     events: list[tuple] = []
     ran: list[str] = []
 
-    def prepare(spec, device, report, span=0.3):
+    def prepare(spec, device, report, span=0.3, env=None):
         events.append(("prepare",))
         return SimpleNamespace(label_names=["neg", "pos"]), [], _Eval(), _Baseline(), {}
 
@@ -163,7 +163,7 @@ class _Eval:
 
 
 class _Baseline:
-    adapted, cached, train_seconds, train_steps = False, True, 0.0, 0
+    adapted, cached, train_seconds, train_steps, built_on = False, True, 0.0, 0, {}
 
 
 def test_flops_count_the_layers_a_forward_pass_runs():
