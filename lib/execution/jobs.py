@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import psutil
@@ -130,16 +131,49 @@ def run_worker(run_id: str, store: Store) -> int:
         return 2
     spec = RunSpec.from_dict(run["spec"])
     store.update_run(run_id, pid=os.getpid(), host=socket.gethostname())
+    device = lock_device_name(spec.measure.device)
+    said: list[bool] = []
 
     def waiting() -> None:
-        store.add_event(run_id, "queued", "waiting for another run on this machine to finish", 0.0)
+        if not said:  # once, however many turns it takes
+            said.append(True)
+            store.add_event(
+                run_id, "queued", "waiting for another run on this machine to finish", 0.0
+            )
 
-    with device_lock(lock_device_name(spec.measure.device), on_wait=waiting):
-        try:
-            runner.execute(spec, store, run_id=run_id)
-        except UserError:
-            return 2
-    return 0
+    # Runs take the machine in the order they were queued: two workers started together race
+    # for the lock, so the one that wins gives it back while an older run still waits for it.
+    while True:
+        with device_lock(device, on_wait=waiting):
+            if not older_run_waiting(store, run, device):
+                try:
+                    runner.execute(spec, store, run_id=run_id)
+                except UserError:
+                    return 2
+                return 0
+        waiting()
+        time.sleep(HAND_OVER_S)
+
+
+HAND_OVER_S = 0.5  # how long a worker that gave the machine to an older run waits to ask again
+
+
+def older_run_waiting(store: Store, run: dict, device: str) -> bool:
+    """Is a run queued before ``run``, on this host and the same device, still waiting to start
+    (status "queued", its worker alive)? Then it goes first."""
+    host = socket.gethostname()
+    mine = run.get("created_at")
+    for other in store.list_runs(limit=200):
+        if other["id"] == run["id"] or other["status"] != "queued" or other.get("host") != host:
+            continue
+        if mine is None or other.get("created_at") is None or other["created_at"] >= mine:
+            continue
+        other_device = ((other.get("spec") or {}).get("measure") or {}).get("device") or "cpu"
+        if lock_device_name(str(other_device)) != device:
+            continue
+        if other.get("pid") and _alive(int(other["pid"])):
+            return True
+    return False
 
 
 def reap_dead_runs(store: Store) -> None:

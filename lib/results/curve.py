@@ -354,16 +354,16 @@ def points_frame(doc: dict) -> pd.DataFrame:
 
 
 def display_frame(doc: dict) -> pd.DataFrame:
-    """The per-size table for people."""
+    """The per-size table for people (accuracy to 0.1 point, seconds to 0.1 s)."""
     rows = []
     for r in doc.get("by_size") or []:
         rows.append(
             {
                 "Labels": r["n_labels"],
                 "Seeds": r["seeds"],
-                "Accuracy (mean, %)": 100 * r["accuracy_mean"],
+                "Accuracy (mean, %)": round(100 * r["accuracy_mean"], 1),
                 "95% interval (%)": f"{100 * r['accuracy_ci'][0]:.1f}–{100 * r['accuracy_ci'][1]:.1f}",
-                "Fine-tuning (s)": r["seconds_mean"],
+                "Fine-tuning (s)": round(r["seconds_mean"], 1),
                 "Cost": fmt_usd(r["usd_mean"]) if r.get("usd_mean") is not None else "–",
             }
         )

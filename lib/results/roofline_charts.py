@@ -71,13 +71,13 @@ def roofline_chart(frame: pd.DataFrame, batch: int) -> go.Figure:
     # room on the right for the outside labels ("1,234 of 5,678 GFLOP/s (22%)")
     fig.update_xaxes(
         range=[0, top * 1.6],
-        title_text=axis_title("Share of this CPU's peak for the precision (%)"),
+        title_text=axis_title("% of this CPU's peak for the precision"),
     )
     fig.add_vline(x=100, line_dash="dot", line_color="#9CA3AF")
     fig.update_layout(bargap=0.3)
     return style_layout(
         fig,
         f"How close to the hardware's limit, batch {batch}",
-        "Achieved rate ÷ the cores' peak for the precision each variant computes in",
+        "Achieved rate ÷ the cores' peak for each variant's precision",
         height=max(300, 120 + 34 * len(rows)),
     )

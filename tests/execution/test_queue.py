@@ -96,3 +96,66 @@ def test_a_queued_worker_reports_waiting_in_the_store(tmp_path, monkeypatch):
     assert events[0]["stage"] == "queued" and "waiting for another run" in events[0]["message"]
     end_of_first = dict((w, t) for t, w in _read(log))["first:end"]
     assert started and started[0] >= end_of_first
+
+
+def test_runs_take_the_machine_in_the_order_they_were_queued(monkeypatch):
+    # Two workers started together race for the lock; the younger one wins it here (it starts
+    # first) and must give it to the older run, which the queue promised would go first.
+    import os
+    import threading
+
+    from lib.execution import runner
+    from lib.spec import RunSpec
+    from lib.store import Store
+
+    store = Store()
+    older = store.create_run(RunSpec().to_dict(), status="queued")
+    time.sleep(0.01)
+    younger = store.create_run(RunSpec().to_dict(), status="queued")
+    for run_id in (older, younger):  # as start_background records each worker it spawns
+        store.update_run(run_id, pid=os.getpid(), host=jobs.socket.gethostname())
+    order: list[str] = []
+
+    def execute(spec, st, run_id):
+        order.append(run_id)
+        st.update_run(run_id, status="running")
+        time.sleep(0.3)
+        st.update_run(run_id, status="done")
+
+    monkeypatch.setattr(runner, "execute", execute)
+    monkeypatch.setattr(jobs, "HAND_OVER_S", 0.05)
+    young = threading.Thread(target=jobs.run_worker, args=(younger, store))
+    young.start()
+    time.sleep(0.5)  # the younger worker holds the lock, sees the older run waiting, hands over
+    assert order == []
+    old = threading.Thread(target=jobs.run_worker, args=(older, store))
+    old.start()
+    old.join(30)
+    young.join(30)
+    assert order == [older, younger]
+    waited = [e["message"] for e in store.events_for(younger) if e["stage"] == "queued"]
+    assert len(waited) == 1  # said once, however many turns it took
+
+
+def test_an_older_run_counts_only_while_it_can_still_start(monkeypatch):
+    import os
+
+    from lib.spec import RunSpec
+    from lib.store import Store
+
+    store = Store()
+    spec = RunSpec().to_dict()
+    older = store.create_run(spec, status="queued")
+    time.sleep(0.01)
+    me = store.create_run(spec, status="queued")
+    host = jobs.socket.gethostname()
+    store.update_run(older, pid=os.getpid(), host=host)
+    assert jobs.older_run_waiting(store, store.get_run(me), "cpu")
+    assert not jobs.older_run_waiting(store, store.get_run(older), "cpu")  # nothing before it
+    assert not jobs.older_run_waiting(store, store.get_run(me), "gpu")  # another device
+    store.update_run(older, host="another-machine")
+    assert not jobs.older_run_waiting(store, store.get_run(me), "cpu")  # another machine's queue
+    store.update_run(older, host=host, pid=2**22 + 12345)  # a worker that died
+    assert not jobs.older_run_waiting(store, store.get_run(me), "cpu")
+    store.update_run(older, pid=os.getpid(), status="running")  # it has the machine already
+    assert not jobs.older_run_waiting(store, store.get_run(me), "cpu")

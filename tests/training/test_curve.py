@@ -188,6 +188,14 @@ def test_another_target_reads_the_same_points_again():
     assert easier["points"] == doc["points"] and "100 labels reach the 70.0%" in easier["sentence"]
 
 
+def test_the_table_for_people_is_rounded():
+    doc = rc.curve_document(
+        [_point(50, 0, 60), _point(50, 1, 61), _point(50, 2, 63)], 0.9, {"device": "cpu"}
+    )
+    row = rc.display_frame(doc).iloc[0]
+    assert row["Accuracy (mean, %)"] == 61.3  # not 61.3333...
+
+
 def test_the_probe_fits_the_new_head_from_the_subset(tiny_model_dir):
     import torch
 
