@@ -305,7 +305,7 @@ class RunSpec:
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
             if key in parts:
-                kwargs[key] = _build(parts[key], value, key)
+                kwargs[key] = build_part(parts[key], value, key)
             elif key == "load_test":  # absent from specs older than issue 12: no load test
                 kwargs[key] = None if value is None else LoadTestSpec.from_dict(value)
             elif key in ("variants", "name"):
@@ -323,17 +323,21 @@ class RunSpec:
         return cls.from_dict(data)
 
 
-def _build(kind: type, value: Any, where: str) -> Any:
+def build_part(kind: type, value: Any, where: str, document: str = "run spec") -> Any:
+    """The dataclass ``kind`` from the JSON object at ``where`` of ``document``; a UserError
+    naming the place for anything else (not an object, unknown keys, a value of the wrong kind)."""
+    if isinstance(value, kind):
+        return value
     if not isinstance(value, dict):
-        raise UserError(f"'{where}' in run spec must be an object.")
+        raise UserError(f"'{where}' in {document} must be an object.")
     known = {f.name for f in fields(kind)}
     unknown = set(value) - known
     if unknown:
-        raise UserError(f"Unknown key(s) {sorted(unknown)} in '{where}' of run spec.")
+        raise UserError(f"Unknown key(s) {sorted(unknown)} in '{where}' of {document}.")
     try:
         return kind(**value)
     except (TypeError, AttributeError) as exc:  # a value of the wrong kind (a list for a number)
-        raise UserError(f"Bad '{where}' in run spec: {exc}") from None
+        raise UserError(f"Bad '{where}' in {document}: {exc}") from None
 
 
 def _text_or_none(what: str, value: Any) -> None:

@@ -37,6 +37,11 @@ def _pitch(doc_json: str, per_day: float) -> pt.Pitch:
     return pt.pitch(json.loads(doc_json), per_day)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _payback(doc_json: str, per_day: float) -> tuple[str, str] | None:
+    return pt.payback_line(json.loads(doc_json), _pitch(doc_json, per_day))
+
+
 @st.cache_data(show_spinner=False)
 def _here() -> str:
     return pt.this_machine_kind()
@@ -193,7 +198,7 @@ def _money(doc: dict, doc_json: str, p: pt.Pitch) -> None:
     money = pt.money_sentence(p)
     if money:
         (st.success if p.saves else st.info)(money, icon=":material/savings:")
-    payback = pt.payback_line(doc, p)
+    payback = _payback(doc_json, p.requests_per_day)
     if payback:
         st.markdown(f":material/schedule: {payback[0]}")
         if payback[1]:

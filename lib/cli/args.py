@@ -1,4 +1,5 @@
-"""Argument helpers shared by the commands: list types, ``--store``, and the run-spec flags.
+"""Argument helpers shared by the commands: list types, ``--store``, the model and data flags,
+the run-spec flags, progress on stderr and a JSON document written to ``--out`` or printed.
 
 Imports no command (and nothing heavy), so any command can use it without a cycle.
 """
@@ -6,6 +7,9 @@ Imports no command (and nothing heavy), so any command can use it without a cycl
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,22 +41,48 @@ def add_store_argument(parser: argparse.ArgumentParser, documented: bool = True)
     parser.add_argument("--store", help=STORE_HELP if documented else None)
 
 
+def add_model_and_data_arguments(
+    parser: argparse.ArgumentParser, dataset: str = "rotten-tomatoes"
+) -> None:
+    """``--model``, ``--dataset`` (default ``dataset``), ``--text-column``, ``--label-column``."""
+    p = parser
+    p.add_argument(
+        "--model", default="minilm-l6", help="minilm-l6, a local folder or a Hugging Face id"
+    )
+    p.add_argument(
+        "--dataset", default=dataset, help="rotten-tomatoes, bbc-news, tweets or a CSV/JSONL file"
+    )
+    p.add_argument("--text-column", help="text column of a CSV/JSONL dataset")
+    p.add_argument("--label-column", help="label column of a CSV/JSONL dataset")
+
+
+def fraction_progress(quiet: bool) -> Callable[[float, str], None]:
+    """A ``progress(fraction, message)`` that prints "[ 42%] message" to stderr, or nothing."""
+
+    def progress(fraction: float, message: str) -> None:
+        if not quiet:
+            print(f"[{100 * fraction:3.0f}%] {message}", file=sys.stderr, flush=True)
+
+    return progress
+
+
+def write_document(doc: dict, out: str | None, what: str) -> None:
+    """``doc`` as JSON to the file ``out`` (saying so on stderr), or to stdout."""
+    text = json.dumps(doc, indent=1, default=str)
+    if out:
+        Path(out).write_text(text)
+        print(f"{what} written to {out}", file=sys.stderr)
+    else:
+        print(text)
+
+
 def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags ``spec_from_args`` turns into a ``RunSpec`` (``--spec FILE`` or the rest)."""
     p = parser
     p.add_argument(
         "--spec", help="a run spec JSON file (flags below override nothing; use one or the other)"
     )
-    p.add_argument(
-        "--model", default="minilm-l6", help="minilm-l6, a local folder or a Hugging Face id"
-    )
-    p.add_argument(
-        "--dataset",
-        default="rotten-tomatoes",
-        help="rotten-tomatoes, bbc-news, tweets or a CSV/JSONL file",
-    )
-    p.add_argument("--text-column", help="text column of a CSV/JSONL dataset")
-    p.add_argument("--label-column", help="label column of a CSV/JSONL dataset")
+    add_model_and_data_arguments(p)
     p.add_argument(
         "--variants", default="fp32,half,int8", help="comma-separated variants, e.g. fp32,half,int8"
     )

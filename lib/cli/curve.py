@@ -12,11 +12,9 @@ Each point is cached: a second call with the same settings trains nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
-from lib.cli.args import int_list
+from lib.cli.args import add_model_and_data_arguments, fraction_progress, int_list, write_document
 from lib.cli.base import Command
 
 
@@ -30,10 +28,7 @@ class CurveCommand(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         p = parser
-        p.add_argument("--model", default="minilm-l6")
-        p.add_argument("--dataset", default="rotten-tomatoes")
-        p.add_argument("--text-column", help="text column of a CSV/JSONL dataset")
-        p.add_argument("--label-column", help="label column of a CSV/JSONL dataset")
+        add_model_and_data_arguments(p)
         p.add_argument(
             "--sizes",
             type=int_list,
@@ -88,10 +83,6 @@ class CurveCommand(Command):
             seed=args.seed,
         )
 
-        def progress(fraction: float, message: str) -> None:
-            if not args.quiet:
-                print(f"[{100 * fraction:3.0f}%] {message}", file=sys.stderr, flush=True)
-
         doc = learning_curve(
             ModelSpec(args.model),
             dataset,
@@ -102,15 +93,10 @@ class CurveCommand(Command):
             multi_seed_up_to=args.multi_seed_up_to,
             device=resolve_device(args.device),
             threads=args.threads,
-            progress=progress,
+            progress=fraction_progress(args.quiet),
             rate_option=args.one_off_on,
         )
-        text = json.dumps(doc, indent=1)
-        if args.out:
-            Path(args.out).write_text(text)
-            print(f"curve written to {args.out}", file=sys.stderr)
-        else:
-            print(text)
+        write_document(doc, args.out, "curve")
         print(doc["sentence"], file=sys.stderr)
         for note in doc.get("notes") or []:
             print(f"note: {note}", file=sys.stderr)

@@ -12,11 +12,9 @@ and the token-length distribution. Keys: docs/long-documents.md.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
-from lib.cli.args import str_list
+from lib.cli.args import add_model_and_data_arguments, fraction_progress, str_list, write_document
 from lib.cli.base import Command
 
 
@@ -30,10 +28,7 @@ class LongDocsCommand(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         p = parser
-        p.add_argument("--model", default="minilm-l6")
-        p.add_argument("--dataset", default="bbc-news")
-        p.add_argument("--text-column", help="text column of a CSV/JSONL dataset")
-        p.add_argument("--label-column", help="label column of a CSV/JSONL dataset")
+        add_model_and_data_arguments(p, dataset="bbc-news")
         p.add_argument(
             "--strategies",
             type=str_list,
@@ -73,10 +68,6 @@ class LongDocsCommand(Command):
             seed=args.seed,
         )
 
-        def progress(fraction: float, message: str) -> None:
-            if not args.quiet:
-                print(f"[{100 * fraction:3.0f}%] {message}", file=sys.stderr, flush=True)
-
         doc = long_documents(
             ModelSpec(args.model),
             dataset,
@@ -84,15 +75,10 @@ class LongDocsCommand(Command):
             AdaptSpec(epochs=args.epochs, max_length=args.adapt_max_length),
             device=resolve_device(args.device),
             threads=args.threads,
-            progress=progress,
+            progress=fraction_progress(args.quiet),
             rate_option=args.price_on,
         )
-        text = json.dumps(doc, indent=1, default=str)
-        if args.out:
-            Path(args.out).write_text(text)
-            print(f"long-document results written to {args.out}", file=sys.stderr)
-        else:
-            print(text)
+        write_document(doc, args.out, "long-document results")
         print(lengths_sentence(doc), file=sys.stderr)
         for line in doc["sentences"] + [f"note: {n}" for n in doc.get("notes") or []]:
             print(line, file=sys.stderr)

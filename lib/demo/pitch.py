@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from lib.errors import UserError
 from lib.format import fmt_ms, fmt_times, fmt_usd, is_missing, num
 from lib.measure.environment import cpu_model_and_flags, hardware_label
 from lib.results.frame import BASELINE, frame_batch_sizes, to_frame
@@ -379,7 +380,7 @@ def payback_line(doc: dict, p: Pitch, catalog=None) -> tuple[str, str] | None:
     build, env = builds[p.variant]
     try:
         rate = pb.machine_rate(env, catalog or load_catalog())
-    except Exception:  # noqa: BLE001 - a machine the catalogue cannot price: no sentence
+    except UserError:  # a machine the catalogue cannot price (an Apple GPU): no sentence
         return None
     usd = pb.one_off_usd(build.seconds, rate)
     saving = p.monthly_before - p.monthly_after

@@ -277,11 +277,11 @@ def variant_timeout_s(spec: RunSpec) -> float:
     return spec.measure.variant_timeout_s + extra
 
 
-def _prepare(spec: RunSpec, device: str, report, span: float = 0.3, env: dict | None = None):
+def _prepare(spec: RunSpec, device: str, report, span: float = 0.3, *, env: dict):
     """Data, split, adapted baseline and what every variant's job shares; progress up to
     ``span``. ``env`` is the run's environment: what is trained records it as where it ran.
     Returns ``(data, train, evals, baseline, job_common)``."""
-    machine = environment.machine_facts(env or environment.capture(device))
+    machine = environment.machine_facts(env)
     report("data", f"loading {spec.dataset.source}", span / 30)
     data = datasets.load(spec.dataset)
     train, evals = datasets.split(

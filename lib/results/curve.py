@@ -321,12 +321,9 @@ def source_caption(doc: dict) -> str:
     )
     rate = doc.get("rate")
     if rate:
-        text += (
-            f" Cost: the fine-tuning seconds at {fmt_usd(rate['hourly_usd'])}/h, "
-            f"{rate['label']} ({rate['price_source']}, {rate['price_date']})"
-            + (f"; estimate: {rate['estimate']}" if rate.get("estimate") else "")
-            + "."
-        )
+        from lib.cost.payback import MachineRate
+
+        text += f" Cost: the fine-tuning seconds at {MachineRate(**rate).caption()}."
     return text
 
 

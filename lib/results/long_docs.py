@@ -135,12 +135,11 @@ def source_caption(doc: dict) -> str:
     text += f"{str(doc.get('created_at', ''))[:10]}."
     rate = doc.get("rate")
     if rate:
+        from lib.cost.payback import MachineRate
+
         text += (
-            f" $ per 1M documents at utilisation {doc.get('utilisation')}: "
-            f"{fmt_usd(rate['hourly_usd'])}/h, {rate['label']} ({rate['price_source']}, "
-            f"{rate['price_date']})"
-            + (f"; estimate: {rate['estimate']}" if rate.get("estimate") else "")
-            + "."
+            f" $ per 1M documents at utilisation {doc.get('utilisation')}, at "
+            f"{MachineRate(**rate).caption()}."
         )
     return text
 

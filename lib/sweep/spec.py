@@ -27,6 +27,7 @@ from lib.spec import (
     MeasureSpec,
     ModelSpec,
     RunSpec,
+    build_part,
 )
 
 # The node label a machine kind is given: `ray start --labels leanbench.hardware=c7i`.
@@ -241,18 +242,7 @@ def _dataset(value: Any) -> DatasetSpec:
 
 
 def _part(kind: type, value: Any, where: str) -> Any:
-    if isinstance(value, kind):
-        return value
-    if not isinstance(value, dict):
-        raise UserError(f"'{where}' in the sweep spec must be an object.")
-    known = {f.name for f in fields(kind)}
-    unknown = sorted(set(value) - known)
-    if unknown:
-        raise UserError(f"Unknown key(s) {unknown} in '{where}' of the sweep spec.")
-    try:
-        return kind(**value)
-    except TypeError as exc:
-        raise UserError(f"Bad '{where}' in the sweep spec: {exc}") from None
+    return build_part(kind, value, where, "the sweep spec")
 
 
 def from_page(

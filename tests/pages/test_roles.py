@@ -42,18 +42,6 @@ def shared():
     config.set_option("server.address", before)
 
 
-def fresh(page: str | None = None, **state) -> AppTest:
-    """The app without asserting anything about it (the login page has no page links)."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
 def forged(widget):
     """A disabled widget a crafted client uses anyway (AppTest, like a browser, refuses to)."""
     widget.proto.disabled = False
@@ -83,7 +71,7 @@ def test_local_without_credentials_is_an_operator_and_says_it_is_local():
 # ------------------------------------------------------------------ shared: a login
 @pytest.mark.parametrize("page", PAGES)
 def test_shared_without_any_credential_refuses_every_page(shared, page):
-    at = fresh(page)
+    at = app(page)
     assert "no login is configured" in errors(at) and "add-user" in errors(at)
     assert not at.sidebar.text_input  # no settings, no store URL
     assert not at.get("button") and not at.get("dataframe")
@@ -91,7 +79,7 @@ def test_shared_without_any_credential_refuses_every_page(shared, page):
 
 def test_shared_with_users_asks_for_a_login_then_shows_the_app(shared):
     token = credentials.add_user("otto", "operator")
-    at = fresh()
+    at = app()
     assert login_form(at) and not at.sidebar.text_input
     log_in(at, "otto", "not the token")
     assert "do not match" in errors(at)
@@ -104,21 +92,21 @@ def test_shared_with_users_asks_for_a_login_then_shows_the_app(shared):
 
 def test_a_viewer_token_logs_in_as_a_viewer(shared):
     token = credentials.add_user("vera", "viewer")
-    at = log_in(fresh(), "vera", token)
+    at = log_in(app(), "vera", token)
     assert at.session_state["leanbench_user"]["role"] == "viewer"
     assert at.button(key="home_default_run").disabled
 
 
 def test_repeated_failures_lock_the_user_out_even_with_the_right_token(shared):
     token = credentials.add_user("otto", "operator")
-    at = fresh()
+    at = app()
     for _ in range(5):
         log_in(at, "otto", "wrong guess")
     log_in(at, "otto", token)
     assert "Too many failed logins" in errors(at)
     assert "leanbench_user" not in at.session_state
     # Another browser session (a new tab) is locked out too: the count is per user.
-    other = log_in(fresh(), "otto", token)
+    other = log_in(app(), "otto", token)
     assert "Too many failed logins" in errors(other)
 
 
@@ -126,7 +114,7 @@ def test_the_lockout_cools_down(shared, fresh_lockout):
     token = credentials.add_user("otto", "operator")
     now = [1000.0]
     fresh_lockout.clock = lambda: now[0]
-    at = fresh()
+    at = app()
     for _ in range(5):
         log_in(at, "otto", "wrong guess")
     now[0] += fresh_lockout.cooldown_s + 1
@@ -153,7 +141,7 @@ def test_login_forced_on_loopback(monkeypatch):
     """Behind a reverse proxy every visitor is local: LEANBENCH_REQUIRE_LOGIN=1 asks anyway."""
     monkeypatch.setenv("LEANBENCH_REQUIRE_LOGIN", "1")
     credentials.add_user("otto", "operator")
-    assert login_form(fresh())
+    assert login_form(app())
 
 
 # ------------------------------------------------------------------ viewer vs operator
